@@ -1,0 +1,103 @@
+"""One error format for the whole API: {"error": {"code", "message", "fields"}}.
+
+Services raise DomainError (or its subclasses); DRF's own exceptions (validation,
+authentication, permission, not found, throttling) are reshaped here too, so a client
+sees one shape whatever went wrong.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A refusal a user can cause. Carries the API code, a message and the HTTP status."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict[str, Any] | None = None,
+        status_code: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+        self.fields = fields or {}
+        self.extra = extra or {}
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+def _flatten(detail: Any) -> Any:
+    """Turn DRF's nested ErrorDetail structures into plain strings and lists."""
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        flat = [_flatten(item) for item in detail]
+        return flat
+    return str(detail)
+
+
+def _first_message(fields: dict[str, Any]) -> str:
+    for name, value in fields.items():
+        while isinstance(value, dict):
+            name, value = next(iter(value.items()), (name, ""))
+        if isinstance(value, list) and value:
+            value = value[0]
+            while isinstance(value, dict):
+                name, value = next(iter(value.items()), (name, ""))
+                if isinstance(value, list) and value:
+                    value = value[0]
+        return f"{name}: {value}"
+    return "Invalid input."
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None, **extra: Any) -> dict:
+    body = {"code": code, "message": message, "fields": fields or {}}
+    body.update(extra)
+    return {"error": body}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(
+            error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let it be a 500 and be logged
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = _flatten(exc.detail)
+        fields = {"non_field_errors": detail} if isinstance(detail, list) else detail
+        response.data = error_body("invalid", _first_message(fields), fields)
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        code = "not_authenticated"
+    message = str(getattr(exc, "detail", "")) or "Error."
+    response.data = error_body(code, message)
+    return response

@@ -1,0 +1,296 @@
+"""The directory: who provides what, where, when, for whom, and with how much room."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class ICS(models.TextChoices):
+    """The five London integrated care systems."""
+
+    NORTH_CENTRAL = "NCL", "North Central London"
+    NORTH_EAST = "NEL", "North East London"
+    NORTH_WEST = "NWL", "North West London"
+    SOUTH_EAST = "SEL", "South East London"
+    SOUTH_WEST = "SWL", "South West London"
+
+
+class Borough(models.Model):
+    """One of London's 33 local authorities (32 boroughs and the City), loaded by migration."""
+
+    gss_code = models.CharField(max_length=9, primary_key=True)
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    ics = models.CharField(max_length=3, choices=ICS.choices)
+    centre_latitude = models.FloatField()
+    centre_longitude = models.FloatField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        AMBULANCE_TRUST = "ambulance_trust", "Ambulance trust"
+        NHS_TRUST = "nhs_trust", "NHS trust"
+        GP_FEDERATION = "gp_federation", "GP federation"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+        VOLUNTARY = "voluntary", "Voluntary sector"
+        ICB = "icb", "Integrated care board"
+        PRIVATE = "private", "Independent provider"
+
+    name = models.CharField(max_length=200)
+    ods_code = models.CharField("ODS code", max_length=10, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.PROTECT)
+    ics = models.CharField(max_length=3, choices=ICS.choices, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CREW = "crew", "Crew"
+    PARTNER = "partner", "Partner"
+    PLANNER = "planner", "Planner"
+    OPERATOR = "operator", "Operator"
+
+
+class User(AbstractUser):
+    """Every user belongs to one organisation and has one role; access follows from both."""
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CREW)
+
+    class Meta:
+        constraints = [
+            # Only superusers made from the command line may lack an organisation.
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False) | Q(is_superuser=True),
+                name="user_has_organisation",
+            ),
+        ]
+
+
+class Category(models.Model):
+    """A coded service category; the codes are created by a data migration."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300)
+    postcode = models.CharField(max_length=8, help_text="Normalised, e.g. SW1A 1AA")
+    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="locations"
+    )
+
+    class Meta:
+        # The search's bounding box runs on this index.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="location_lat_lon")]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.address}, {self.postcode}"
+
+    @property
+    def ics(self) -> str:
+        return self.borough.ics
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not known"
+
+
+class Capacity(models.TextChoices):
+    GREEN = "GREEN", "Green: taking referrals"
+    AMBER = "AMBER", "Amber: under pressure"
+    RED = "RED", "Red: not taking referrals"
+    UNKNOWN = "UNKNOWN", "Unknown"
+
+
+class BankHolidayHours(models.TextChoices):
+    NORMAL = "normal", "Usual hours"
+    CLOSED = "closed", "Closed"
+    SUNDAY = "sunday", "Sunday hours"
+
+
+class Service(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="services"
+    )
+    name = models.CharField(max_length=200)
+    public_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    categories = models.ManyToManyField(Category, related_name="services")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="services")
+    active = models.BooleanField(default=True)
+
+    phone = models.CharField("public phone", max_length=30, blank=True)
+    # Shown to crews and partners only, never in public feeds.
+    professional_phone = models.CharField(max_length=30, blank=True)
+    referral_instructions = models.TextField(blank=True)
+    referral_roles = models.JSONField(
+        default=list, blank=True, help_text='Roles that may refer, e.g. ["crew"]'
+    )
+    accepts_referrals_when_closed = models.BooleanField(default=False)
+    acknowledge_within_minutes = models.PositiveIntegerField(default=30)
+    answer_within_minutes = models.PositiveIntegerField(default=120)
+
+    # Eligibility.
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    sexes = models.JSONField(default=list, blank=True, help_text="Empty means all")
+    inclusion_criteria = models.TextField(blank=True)
+    exclusion_criteria = models.TextField(blank=True)
+    boroughs_covered = models.ManyToManyField(
+        Borough, blank=True, related_name="services_covering", help_text="Empty means anywhere"
+    )
+
+    bank_holiday_hours = models.CharField(
+        max_length=10, choices=BankHolidayHours.choices, default=BankHolidayHours.NORMAL
+    )
+
+    # Capacity: the latest status a partner set, live until capacity_expires_at.
+    capacity_status = models.CharField(
+        max_length=7, choices=Capacity.choices, default=Capacity.UNKNOWN
+    )
+    capacity_slots = models.PositiveIntegerField(null=True, blank=True)
+    capacity_updated_at = models.DateTimeField(null=True, blank=True)
+    capacity_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    capacity_expires_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity_slots__isnull=True) | Q(capacity_slots__gte=0),
+                name="service_slots_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(min_age__lte=F("max_age")),
+                name="service_age_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def capacity_at(self, at: datetime | None = None) -> str:
+        """The capacity status as a crew should read it: stale status reads UNKNOWN."""
+        at = at or timezone.now()
+        if self.capacity_expires_at is None or self.capacity_expires_at <= at:
+            return Capacity.UNKNOWN
+        return self.capacity_status
+
+    def counts_slots(self) -> bool:
+        return self.capacity_slots is not None
+
+
+class OpeningSpan(models.Model):
+    """A weekly opening span in Europe/London wall-clock time.
+
+    closes <= opens means the span runs overnight into the next day; 00:00-00:00 is the
+    whole day.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="opening_spans")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class OpeningException(models.Model):
+    """A dated change to the weekly hours: closed all day, or open for the given span."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="opening_exceptions"
+    )
+    date = models.DateField()
+    closed = models.BooleanField(default=True)
+    opens = models.TimeField(null=True, blank=True)
+    closes = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "date"], name="one_exception_per_day"),
+            models.CheckConstraint(
+                condition=Q(closed=True) | (Q(opens__isnull=False) & Q(closes__isnull=False)),
+                name="exception_open_has_hours",
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "service"], name="exception_date_service")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {'closed' if self.closed else f'{self.opens}-{self.closes}'}"
+
+
+class Postcode(models.Model):
+    """ONS Postcode Directory rows we need: where a postcode is and which authority it is in."""
+
+    postcode = models.CharField(max_length=8, primary_key=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.SET_NULL)
+    local_authority_code = models.CharField(max_length=9, blank=True)
+
+    def __str__(self) -> str:
+        return self.postcode
+
+
+def default_capacity_expiry(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(minutes=settings.CAPACITY_DEFAULT_TTL_MINUTES)

@@ -1,0 +1,216 @@
+"""A referral, its append-only events, idempotency keys and the audit of patient reads."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Status(models.TextChoices):
+    SENT = "sent", "Sent"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+OPEN_STATUSES = (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED)
+CLOSED_STATUSES = (Status.DECLINED, Status.COMPLETED, Status.CANCELLED, Status.EXPIRED)
+
+
+class Urgency(models.TextChoices):
+    WITHIN_1H = "within_1h", "Within 1 hour"
+    WITHIN_4H = "within_4h", "Within 4 hours"
+    WITHIN_24H = "within_24h", "Within 24 hours"
+
+
+class DeclineReason(models.TextChoices):
+    NO_CAPACITY = "no_capacity", "No capacity"
+    NOT_ELIGIBLE = "not_eligible", "Patient not eligible"
+    CLINICALLY_INAPPROPRIATE = "clinically_inappropriate", "Clinically inappropriate"
+    OUTSIDE_AREA = "outside_area", "Outside our area"
+    PATIENT_DECLINED = "patient_declined", "Patient declined"
+    DUPLICATE = "duplicate", "Duplicate referral"
+    OTHER = "other", "Other"
+
+
+class Mobility(models.TextChoices):
+    INDEPENDENT = "independent", "Walks independently"
+    WITH_AID = "with_aid", "Walks with an aid"
+    ASSISTED = "assisted", "Needs assistance of others"
+    IMMOBILE = "immobile", "Bed- or chair-bound"
+    UNKNOWN = "unknown", "Not known"
+
+
+class AgeBand(models.TextChoices):
+    """De-identified age, kept after patient details are purged (reports use it)."""
+
+    CHILD = "0-17", "0-17"
+    ADULT = "18-64", "18-64"
+    OLDER = "65-79", "65-79"
+    ELDERLY = "80+", "80+"
+    UNKNOWN = "unknown", "Not known"
+
+
+class Referral(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(
+        "directory.Service", on_delete=models.PROTECT, related_name="referrals"
+    )
+    referring_organisation = models.ForeignKey(
+        "directory.Organisation", on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    referring_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals_made",
+    )
+    incident_reference = models.CharField(max_length=40)
+    urgency = models.CharField(max_length=12, choices=Urgency.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
+
+    # Patient identifiers: blanked by purge_patient_details once the referral is old and closed.
+    nhs_number = models.CharField(max_length=10, blank=True)
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    patient_details_purged_at = models.DateTimeField(null=True, blank=True)
+
+    # Clinical picture.
+    category = models.ForeignKey("directory.Category", on_delete=models.PROTECT)
+    presenting_complaint = models.CharField(max_length=200, blank=True)
+    summary = models.TextField(blank=True)
+    observations = models.JSONField(default=dict, blank=True)
+    safeguarding_concern = models.BooleanField(default=False)
+    safeguarding_details = models.TextField(blank=True)
+    mobility = models.CharField(max_length=12, choices=Mobility.choices, default=Mobility.UNKNOWN)
+
+    consent_given = models.BooleanField()
+    consent_recorded_at = models.DateTimeField()
+
+    # De-identified facts kept for reports after purge.
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
+    patient_borough = models.ForeignKey(
+        "directory.Borough", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # Answers.
+    decline_reason = models.CharField(max_length=30, choices=DeclineReason.choices, blank=True)
+    decline_note = models.TextField(blank=True)
+    outcome = models.TextField(blank=True)
+    cancel_reason = models.TextField(blank=True)
+
+    # Whether this referral still holds one of the service's counted slots.
+    holds_slot = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_due_at = models.DateTimeField()
+    answer_due_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(consent_given=True), name="referral_has_consent"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="referral_status_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "acknowledge_due_at"], name="referral_ack_due"),
+            models.Index(fields=["status", "answer_due_at"], name="referral_answer_due"),
+            models.Index(fields=["service", "-created_at"], name="referral_service_recent"),
+            models.Index(
+                fields=["referring_organisation", "-created_at"], name="referral_org_recent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ReferralEvent(models.Model):
+    """One transition, append-only: who moved the referral from what to what, and why."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_organisation = models.ForeignKey(
+        "directory.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason_code = models.CharField(max_length=30, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def event_type(self) -> str:
+        """The name partners see: referral.created, referral.accepted, ..."""
+        return "referral.created" if self.to_status == Status.SENT else f"referral.{self.to_status}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST, replayed for the same key and body for at least 24 h."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"
+
+
+class PatientAccess(models.Model):
+    """Audit: every read of a referral's patient details."""
+
+    class Channel(models.TextChoices):
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        PAGE = "page", "Page"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "patient accesses"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.referral_id} by {self.channel}"
