@@ -4,9 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/reports/", include("referrals.reports_api_urls")),
     path("api/v1/", include("directory.urls")),
     path("api/v1/", include("referrals.urls")),
     path("api/v1/", include("integrations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("reports/", include("referrals.reports_urls")),
+    path("", include("config.site_urls")),
 ]

@@ -294,3 +294,24 @@ class Postcode(models.Model):
 
 def default_capacity_expiry(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + timedelta(minutes=settings.CAPACITY_DEFAULT_TTL_MINUTES)
+
+
+class SearchLog(models.Model):
+    """One crew search, de-identified: no coordinates finer than the district, no patient."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.SET_NULL)
+    postcode_district = models.CharField(max_length=4, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    age_band = models.CharField(max_length=8, blank=True)
+    result_count = models.PositiveIntegerField()
+    fallback_shown = models.BooleanField(default=False)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"search {self.created_at:%Y-%m-%d %H:%M} {self.borough or '-'}: {self.result_count}"

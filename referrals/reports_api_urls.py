@@ -1,0 +1,3 @@
+"""Report API routes, mounted at /api/v1/reports/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The planners' reports page, mounted at /reports/."""
+
+urlpatterns: list = []
