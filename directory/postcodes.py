@@ -10,7 +10,9 @@ import re
 
 # The UK format (BS 7666), plus the special GIR 0AA. Outward code, space, inward code.
 _POSTCODE = re.compile(
-    r"^(GIR ?0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?) ?[0-9][ABD-HJLNP-UW-Z]{2})$"
+    r"^(GIR ?0AA"
+    r"|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?)"
+    r" ?[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
 
 
