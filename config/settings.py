@@ -80,7 +80,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "directory.apps.FrontdoorAdminConfig",  # django.contrib.admin with our site (H2)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -105,12 +105,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # pages: see "content security policy" below
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "directory.User"
 LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"  # pages: the root sends each role to its own home
+LOGOUT_REDIRECT_URL = "/login/"
 
 TEMPLATES = [
     {
@@ -122,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.navigation.navigation",  # pages: header links by role
             ],
         },
     },
@@ -157,6 +161,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# static/ holds our own JS/CSS and, under static/vendor/ (git-ignored), nhsuk-frontend's
+# compiled CSS, JS and images copied from node_modules by `make install`.
 STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.exists()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -180,6 +186,29 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is a registry decision, not a setting
 
+# --- content security policy (pages) ----------------------------------------------------
+
+# Self only: no inline scripts or styles, no third-party hosts. The NHS web fonts are
+# therefore not loaded (the design system falls back to Arial). The Swagger UI page loads
+# its scripts from a CDN and is left out of the policy.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- API --------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -194,7 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 TOKEN_TTL_HOURS = env_int("TOKEN_TTL_HOURS", 12, minimum=1, maximum=24 * 90)
@@ -237,6 +266,15 @@ CELERY_TIMEZONE = TIME_ZONE
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", DEBUG)
 OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 15, minimum=1, maximum=60)
 DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 5, minimum=1, maximum=300)
+# run_deliveries (embedded mode): how often it looks for due deliveries, and how many it
+# sends at once so one slow partner does not hold up the others.
+DELIVERY_POLL_MS = env_int("DELIVERY_POLL_MS", 500, minimum=50, maximum=10000)
+DELIVERY_LOOP_THREADS = env_int("DELIVERY_LOOP_THREADS", 4, minimum=1, maximum=64)
+# Celery: delivery tasks go to their own queue, so delivery workers scale on their own.
+CELERY_TASK_ROUTES = {"integrations.*": {"queue": "deliveries"}}
+CELERY_BEAT_SCHEDULE = {
+    "deliveries-sweep": {"task": "integrations.sweep", "schedule": float(DELIVERY_SWEEP_SECONDS)},
+}
 
 # --- email ------------------------------------------------------------------------------
 

@@ -5,16 +5,31 @@ shaped by a nested OutputSerializer; the work happens in services.py / selectors
 """
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
-from directory.models import Category
+from directory import permissions
+from directory.models import Capacity, Category, Service
+from directory.search import (
+    search_log_record,
+    search_query_from_params,
+    service_search,
+    service_summary,
+)
+from directory.selectors import service_get, service_list
+from directory.services import (
+    CAPACITY_MAX_MINUTES,
+    CAPACITY_MIN_MINUTES,
+    capacity_set,
+)
 
 
 class TokenApi(APIView):
@@ -28,14 +43,17 @@ class TokenApi(APIView):
         token = serializers.CharField()
         expiry = serializers.DateTimeField()
 
+    def _is_login(self) -> bool:
+        # The schema generator builds this view without a request.
+        request = getattr(self, "request", None)
+        return request is not None and request.method == "POST"
+
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "POST" else super().get_permissions()
+        return [AllowAny()] if self._is_login() else super().get_permissions()
 
     def get_authenticators(self):
         # Logging in must not require (or trip over) an existing session's CSRF check.
-        if self.request.method == "POST":
-            return []
-        return super().get_authenticators()
+        return [] if self._is_login() else super().get_authenticators()
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request):
@@ -105,3 +123,165 @@ class CategoryListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
         return Response(self.OutputSerializer(Category.objects.all(), many=True).data)
+
+
+# --- services (H1) -----------------------------------------------------------------------
+
+
+def _service_detail(service: Service) -> dict:
+    """A service as staff read it through the API (professional details included: the API
+    is for authenticated staff only and never feeds the public)."""
+    body = service_summary(service, timezone.now())
+    body.pop("distance_km")
+    body.update(
+        {
+            "description": service.description,
+            "active": service.active,
+            "referral_roles": service.referral_roles,
+            "bank_holiday_hours": service.bank_holiday_hours,
+            "opening_hours": [
+                {
+                    "weekday": span.weekday,
+                    "opens": span.opens.strftime("%H:%M"),
+                    "closes": span.closes.strftime("%H:%M"),
+                }
+                for span in service.opening_spans.all()
+            ],
+        }
+    )
+    return body
+
+
+_SERVICE_SCHEMA = inline_serializer(
+    "Service",
+    {
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "public_name": serializers.CharField(),
+        "organisation": inline_serializer(
+            "ServiceOrganisation",
+            {"id": serializers.IntegerField(), "name": serializers.CharField()},
+        ),
+        "categories": serializers.ListField(child=serializers.CharField()),
+        "open_now": serializers.BooleanField(),
+        "next_change": serializers.DateTimeField(allow_null=True),
+        "capacity": inline_serializer(
+            "ServiceCapacity",
+            {
+                "status": serializers.ChoiceField(choices=Capacity.choices),
+                "slots": serializers.IntegerField(allow_null=True),
+                "updated_at": serializers.DateTimeField(allow_null=True),
+                "expires_at": serializers.DateTimeField(allow_null=True),
+            },
+        ),
+        "location": inline_serializer(
+            "ServiceLocation",
+            {
+                "address": serializers.CharField(),
+                "postcode": serializers.CharField(),
+                "lat": serializers.FloatField(),
+                "lon": serializers.FloatField(),
+                "borough": serializers.CharField(),
+                "ics": serializers.CharField(),
+            },
+        ),
+        "phone": serializers.CharField(),
+        "professional_phone": serializers.CharField(),
+        "referral_instructions": serializers.CharField(),
+        "eligibility": serializers.DictField(),
+    },
+)
+
+
+class ServiceListApi(APIView):
+    class Pagination(PageNumberPagination):
+        page_size = 50
+        page_size_query_param = "page_size"
+        max_page_size = 200
+
+    class FilterSerializer(serializers.Serializer):
+        category = serializers.CharField(required=False, help_text="Category code")
+        borough = serializers.CharField(required=False, help_text="GSS code or slug")
+        ics = serializers.CharField(required=False)
+        organisation = serializers.IntegerField(required=False)
+        q = serializers.CharField(required=False, help_text="Words in the name or description")
+
+    @extend_schema(parameters=[FilterSerializer], responses=_SERVICE_SCHEMA)
+    def get(self, request):
+        services = service_list(user=request.user, filters=request.query_params)
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(services, request, view=self)
+        return paginator.get_paginated_response([_service_detail(s) for s in page])
+
+
+class ServiceDetailApi(APIView):
+    @extend_schema(responses=_SERVICE_SCHEMA)
+    def get(self, request, service_id: int):
+        service = service_get(service_id=service_id, user=request.user)
+        if service is None:
+            raise DomainError("No such service.", code="not_found", status_code=404)
+        return Response(_service_detail(service))
+
+
+class ServiceSearchApi(APIView):
+    """Services near a point that can take this patient now, best first."""
+
+    permission_classes = [permissions.RolePermission.of(permissions.can_search)]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lat", float, description="Latitude (with lon), or give postcode"),
+            OpenApiParameter("lon", float),
+            OpenApiParameter("postcode", str),
+            OpenApiParameter("radius_km", float, description="Default 10, more than 0, max 100"),
+            OpenApiParameter("category", str, many=True, description="Category code, repeatable"),
+            OpenApiParameter("age", int, description="0 to 129"),
+            OpenApiParameter("sex", str, enum=["female", "male", "other", "unknown"]),
+            OpenApiParameter("at", str, description="ISO 8601; default now"),
+            OpenApiParameter("open", bool, description="Only services open at `at`"),
+            OpenApiParameter("limit", int, description="Default 20, max 100"),
+            OpenApiParameter("explain", bool, description="Also list who was left out and why"),
+        ],
+        responses=inline_serializer(
+            "SearchAnswer",
+            {
+                "origin": serializers.DictField(),
+                "count": serializers.IntegerField(),
+                "results": _SERVICE_SCHEMA.__class__(many=True),
+                "excluded": serializers.ListField(child=serializers.DictField()),
+                "fallback": _SERVICE_SCHEMA.__class__(many=True),
+            },
+        ),
+    )
+    def get(self, request):
+        query = search_query_from_params(request.query_params)
+        result = service_search(query=query)
+        search_log_record(query=query, result=result, user=request.user)
+        return Response(result.as_dict())
+
+
+class ServiceCapacityApi(APIView):
+    """PUT: a partner of the owning organisation (or an operator) reports capacity."""
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=[Capacity.GREEN, Capacity.AMBER, Capacity.RED])
+        slots = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        expires_in_minutes = serializers.IntegerField(
+            min_value=CAPACITY_MIN_MINUTES, max_value=CAPACITY_MAX_MINUTES, required=False
+        )
+
+    @extend_schema(request=InputSerializer, responses=_SERVICE_SCHEMA)
+    def put(self, request, service_id: int):
+        service = service_get(service_id=service_id, user=request.user)
+        if service is None:
+            raise DomainError("No such service.", code="not_found", status_code=404)
+        if not permissions.can_set_capacity(request.user, service):
+            raise DomainError(
+                "You may not set this service's capacity.",
+                code="permission_denied",
+                status_code=403,
+            )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        capacity_set(service=service, user=request.user, **data.validated_data)
+        return Response(_service_detail(service))

@@ -288,6 +288,10 @@ class Postcode(models.Model):
     borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.SET_NULL)
     local_authority_code = models.CharField(max_length=9, blank=True)
 
+    class Meta:
+        # H1 (search): finding the postcode nearest a coordinate scans a small box on this.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="postcode_lat_lon")]
+
     def __str__(self) -> str:
         return self.postcode
 
@@ -315,3 +319,60 @@ class SearchLog(models.Model):
 
     def __str__(self) -> str:
         return f"search {self.created_at:%Y-%m-%d %H:%M} {self.borough or '-'}: {self.result_count}"
+
+
+# --- search index (H1): derived data, rebuilt by directory.services.service_index_rebuild ---
+
+
+class ServiceSearchEntry(models.Model):
+    """One row per (service, category) carrying the service's coordinates.
+
+    Derived, never edited: directory.services.service_index_rebuild writes it whenever a
+    service's categories or location change. It lets one indexed range scan on
+    (category, latitude, longitude) find a category's candidates inside a bounding box.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="search_entries")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "category"], name="one_entry_per_category")
+        ]
+        indexes = [
+            # service last so PostgreSQL can answer the box from the index alone.
+            models.Index(
+                fields=["category", "latitude", "longitude", "service"],
+                name="search_entry_cat_lat_lon",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"service {self.service_id} in category {self.category_id}"
+
+
+class WeeklyWindow(models.Model):
+    """A service's merged weekly opening, in minutes of the week (Monday 00:00 = 0).
+
+    Europe/London wall-clock minutes, derived from OpeningSpan by
+    directory.services.service_index_rebuild. `ends` may pass 10080 when the window runs on
+    into Monday; a service open all week has one window 0..20160. Dated exceptions, bank
+    holidays and clock changes are not in here: the search checks those exactly.
+    """
+
+    MINUTES_PER_WEEK = 7 * 24 * 60
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="weekly_windows")
+    starts = models.PositiveIntegerField()
+    ends = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["service", "starts", "ends"], name="weekly_window_service")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="window_not_empty")
+        ]
+
+    def __str__(self) -> str:
+        return f"service {self.service_id}: minutes {self.starts}-{self.ends} of the week"

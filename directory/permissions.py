@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.permissions import BasePermission
 
 from directory.models import Role
@@ -140,3 +140,43 @@ class RolePermission(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and self.predicate(request.user))
+
+
+# --- pages (server-rendered crew and partner pages) -------------------------------------
+
+
+def can_use_crew_pages(user) -> bool:
+    """Search, refer and follow referrals in the browser: ambulance crews."""
+    return _role(user) == Role.CREW and bool(getattr(user, "organisation_id", None))
+
+
+def can_use_partner_pages(user) -> bool:
+    """The inbox, answering referrals and setting capacity in the browser: partner staff."""
+    return _role(user) == Role.PARTNER and bool(getattr(user, "organisation_id", None))
+
+
+# --- directory listings (H1) -------------------------------------------------------------
+
+
+def services_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Services a user may read through the API: active ones, plus a partner's own inactive
+    ones; operators see all. Planners read the directory too (reports need it)."""
+    if is_operator(user):
+        return queryset
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    if _role(user) == Role.PARTNER and user.organisation_id:
+        return queryset.filter(Q(active=True) | Q(organisation_id=user.organisation_id))
+    return queryset.filter(active=True)
+
+
+# --- admin (H2) --------------------------------------------------------------------------
+
+
+def organisations_administered_by(user, queryset: QuerySet) -> QuerySet:
+    """Organisations a user may choose in the admin: a partner only their own, operators all."""
+    if is_operator(user):
+        return queryset
+    if _role(user) == Role.PARTNER and user.organisation_id:
+        return queryset.filter(pk=user.organisation_id)
+    return queryset.none()

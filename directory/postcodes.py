@@ -6,7 +6,17 @@ Postcode Directory). A network geocoder is used only when settings.GEOCODER name
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from config.errors import DomainError
+from directory.geo import bounding_box, great_circle_km
+from directory.models import Borough, Postcode
+
+logger = logging.getLogger(__name__)
 
 # The UK format (BS 7666), plus the special GIR 0AA. Outward code, space, inward code.
 _POSTCODE = re.compile(
@@ -27,3 +37,91 @@ def normalise_postcode(raw: str) -> str | None:
 def postcode_district(postcode: str) -> str:
     """The outward code of a normalised postcode: 'SW1A 1AA' -> 'SW1A'."""
     return postcode.split(" ", 1)[0]
+
+
+# --- where a postcode is (H1) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostcodeLocation:
+    postcode: str
+    latitude: float
+    longitude: float
+    borough: Borough | None
+
+
+def postcode_locate(postcode: str) -> PostcodeLocation:
+    """Where a postcode is, from the postcode table (or the geocoder, if one is configured).
+
+    A malformed or unknown postcode is a DomainError (400) naming the field "postcode".
+    """
+    normalised = normalise_postcode(postcode)
+    if normalised is None:
+        raise DomainError(
+            f"{postcode!r} is not a UK postcode.",
+            code="invalid_postcode",
+            fields={"postcode": "Not a UK postcode."},
+        )
+    row = Postcode.objects.select_related("borough").filter(postcode=normalised).first()
+    if row is not None:
+        return PostcodeLocation(normalised, row.latitude, row.longitude, row.borough)
+    if settings.GEOCODER:
+        found = _geocode(normalised)
+        if found is not None:
+            return found
+    raise DomainError(
+        f"The postcode {normalised} is not known.",
+        code="unknown_postcode",
+        fields={"postcode": "Unknown postcode."},
+    )
+
+
+def _geocode(postcode: str) -> PostcodeLocation | None:
+    """Ask the configured geopy geocoder; any failure reads as "not found"."""
+    from geopy.exc import GeopyError
+    from geopy.geocoders import get_geocoder_for_service
+
+    try:
+        geocoder = get_geocoder_for_service(settings.GEOCODER)(
+            user_agent=settings.GEOCODER_USER_AGENT, timeout=settings.OUTBOUND_TIMEOUT_SECONDS
+        )
+        place = geocoder.geocode(f"{postcode}, United Kingdom")
+    except (GeopyError, ValueError):
+        logger.warning("geocoder failed for a postcode district %s", postcode_district(postcode))
+        return None
+    if place is None:
+        return None
+    return PostcodeLocation(
+        postcode, place.latitude, place.longitude, borough_nearest(place.latitude, place.longitude)
+    )
+
+
+# How far a coordinate may be from a known postcode for us to say it is "in" that postcode.
+NEAREST_POSTCODE_KM = 1.0
+
+
+def postcode_nearest(latitude: float, longitude: float) -> Postcode | None:
+    """The postcode-table row nearest a coordinate, if one lies within ~1 km."""
+    for radius in (0.25, NEAREST_POSTCODE_KM):
+        min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, radius)
+        rows = list(
+            Postcode.objects.filter(
+                latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon)
+            ).only("postcode", "latitude", "longitude", "borough_id")
+        )
+        if rows:
+            best = min(
+                rows, key=lambda r: great_circle_km(latitude, longitude, r.latitude, r.longitude)
+            )
+            if great_circle_km(latitude, longitude, best.latitude, best.longitude) <= radius:
+                return best
+    return None
+
+
+def borough_nearest(latitude: float, longitude: float) -> Borough | None:
+    """The borough whose (approximate) centre is nearest: a last-resort guess."""
+    return min(
+        Borough.objects.all(),
+        key=lambda b: great_circle_km(latitude, longitude, b.centre_latitude, b.centre_longitude),
+        default=None,
+    )

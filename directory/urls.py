@@ -8,4 +8,12 @@ urlpatterns = [
     path("auth/token/", api.TokenApi.as_view(), name="auth-token"),
     path("me/", api.MeApi.as_view(), name="me"),
     path("categories/", api.CategoryListApi.as_view(), name="category-list"),
+    path("services/", api.ServiceListApi.as_view(), name="service-list"),
+    path("services/search/", api.ServiceSearchApi.as_view(), name="service-search"),
+    path("services/<int:service_id>/", api.ServiceDetailApi.as_view(), name="service-detail"),
+    path(
+        "services/<int:service_id>/capacity/",
+        api.ServiceCapacityApi.as_view(),
+        name="service-capacity",
+    ),
 ]

@@ -105,3 +105,13 @@ class ServiceFactory(factory.django.DjangoModelFactory):
             )
             for d, o, c in spans
         )
+
+    @factory.post_generation
+    def search_index(obj, create, extracted, **kwargs):  # noqa: N805
+        """(H1) Keep the search's derived rows in step, as the admin and seed commands do.
+
+        Declared last so it runs after categories and hours are set."""
+        if create:
+            from directory.services import service_index_rebuild
+
+            service_index_rebuild(service=obj)

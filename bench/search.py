@@ -1,0 +1,341 @@
+"""Benchmark the crew search through the real endpoint, against raw SQL and a naive baseline.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fd_bench .venv/bin/python bench/search.py
+    ... bench/search.py --size 500000
+
+Loads N synthetic services across Greater London (once; re-runs reuse them when the count
+matches), then runs 200 random searches (10 km, one category, an age) through
+GET /api/v1/services/search/ with Django's test client and a crew's token, so routing,
+authentication, ranking, serialisation and the search log all count. In the same run it
+times (a) the search's main query as raw SQL on its own psycopg connection, and (b) a naive
+baseline: load the category's services and rank them in Python with geopy's geodesic.
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+LONDON = ZoneInfo("Europe/London")
+# A week with no bank holiday or clock change: the searches' `at` falls in it.
+WEEK_START = datetime(2026, 6, 8, 0, 0, tzinfo=LONDON)
+CENTRE = (51.5072, -0.1276)
+BOX = (51.29, 51.69, -0.51, 0.33)  # Greater London, roughly
+HOURS = {
+    "24/7": [(d, "00:00", "00:00") for d in range(7)],
+    "office": [(d, "08:00", "18:00") for d in range(5)],
+    "extended": [(d, "07:00", "22:00") for d in range(7)],
+    "evenings": [(d, "18:00", "23:30") for d in range(7)],
+    "overnight": [(d, "20:00", "08:00") for d in range(7)],
+    "weekend": [(5, "09:00", "17:00"), (6, "10:00", "16:00")],
+}
+SEARCHES = 200
+NAIVE_SEARCHES = 20
+
+
+def _setup_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _load(size: int, rng: random.Random) -> None:
+    from datetime import time as wall
+
+    from django.db import transaction
+
+    from directory.models import (
+        Borough,
+        Capacity,
+        Category,
+        Location,
+        OpeningSpan,
+        Organisation,
+        Service,
+    )
+    from directory.services import services_index_rebuild
+
+    if Service.objects.count() == size:
+        print(f"reusing {size} services already loaded", flush=True)
+        return
+    print(f"loading {size} services...", flush=True)
+    started = time.perf_counter()
+    with transaction.atomic():
+        Service.objects.all().delete()
+        Location.objects.all().delete()
+        Organisation.objects.filter(ods_code__startswith="BENCH").delete()
+    boroughs = list(Borough.objects.all())
+    categories = [c for c in Category.objects.all() if c.code != "emergency-department"]
+    ed = Category.objects.get(code="emergency-department")
+    organisations = Organisation.objects.bulk_create(
+        Organisation(
+            name=f"Bench Provider {n}",
+            ods_code=f"BENCH{n:04d}",
+            kind=Organisation.Kind.NHS_TRUST,
+            borough=rng.choice(boroughs),
+        )
+        for n in range(200)
+    )
+    now = datetime.now(tz=LONDON)
+    through = Service.categories.through
+    patterns = list(HOURS.items())
+    batch = 10_000
+    for first in range(0, size, batch):
+        count = min(batch, size - first)
+        points = [_point(rng) for _ in range(count)]
+        with transaction.atomic():
+            locations = Location.objects.bulk_create(
+                Location(
+                    address=f"{first + n} Bench Street, London",
+                    postcode="SW1A 1AA",
+                    latitude=lat,
+                    longitude=lon,
+                    borough=min(
+                        boroughs,
+                        key=lambda b: (
+                            (b.centre_latitude - lat) ** 2 + (b.centre_longitude - lon) ** 2
+                        ),
+                    ),
+                    organisation=rng.choice(organisations),
+                )
+                for n, (lat, lon) in enumerate(points)
+            )
+            services = []
+            for n, location in enumerate(locations):
+                young = rng.random() < 0.3
+                services.append(
+                    Service(
+                        organisation_id=location.organisation_id,
+                        name=f"Bench Service {first + n}",
+                        location=location,
+                        min_age=rng.choice([None, 18, 65]) if not young else None,
+                        max_age=17 if young else None,
+                        capacity_status=rng.choice([Capacity.GREEN, Capacity.AMBER, Capacity.RED]),
+                        capacity_updated_at=now,
+                        capacity_expires_at=now + timedelta(days=rng.choice([-1, 3650])),
+                        referral_roles=["crew"],
+                    )
+                )
+            services = Service.objects.bulk_create(services)
+            links, spans = [], []
+            for service in services:
+                first_category = ed if rng.random() < 0.01 else rng.choice(categories)
+                links.append(through(service_id=service.pk, category_id=first_category.pk))
+                if rng.random() < 0.2:
+                    second = rng.choice(categories)
+                    if second != first_category:
+                        links.append(through(service_id=service.pk, category_id=second.pk))
+                _, pattern = rng.choice(patterns)
+                spans.extend(
+                    OpeningSpan(
+                        service_id=service.pk,
+                        weekday=d,
+                        opens=wall.fromisoformat(o),
+                        closes=wall.fromisoformat(c),
+                    )
+                    for d, o, c in pattern
+                )
+            through.objects.bulk_create(links, batch_size=batch)
+            OpeningSpan.objects.bulk_create(spans, batch_size=batch)
+        print(f"  {first + count} services", flush=True)
+    services_index_rebuild()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # index-only scans need the visibility map
+    print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _point(rng: random.Random) -> tuple[float, float]:
+    # Denser in the centre, as London is: ~10k of 50k within 10 km of the centre.
+    if rng.random() < 0.45:
+        return rng.gauss(CENTRE[0], 0.07), rng.gauss(CENTRE[1], 0.11)
+    return rng.uniform(BOX[0], BOX[1]), rng.uniform(BOX[2], BOX[3])
+
+
+def _searches(rng: random.Random) -> list[dict]:
+    from directory.models import Category
+
+    codes = list(
+        Category.objects.exclude(code="emergency-department").values_list("code", flat=True)
+    )
+    searches = []
+    for _ in range(SEARCHES):
+        at = WEEK_START + timedelta(minutes=rng.randrange(7 * 24 * 60))
+        searches.append(
+            {
+                "lat": f"{rng.gauss(CENTRE[0], 0.06):.5f}",
+                "lon": f"{rng.gauss(CENTRE[1], 0.09):.5f}",
+                "radius_km": "10",
+                "category": rng.choice(codes),
+                "age": str(rng.randrange(0, 100)),
+                "at": at.isoformat(),
+            }
+        )
+    return searches
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def _time_endpoint(searches: list[dict]) -> list[float]:
+    from django.test import Client
+    from knox.models import AuthToken
+
+    from directory.models import Organisation, Role, User
+
+    trust, _ = Organisation.objects.get_or_create(
+        ods_code="BENCHLAS", defaults={"name": "Bench Ambulance", "kind": "ambulance_trust"}
+    )
+    crew, _ = User.objects.get_or_create(
+        username="bench-crew", defaults={"organisation": trust, "role": Role.CREW}
+    )
+    _, token = AuthToken.objects.create(crew, timedelta(hours=1))
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    for params in searches[:20]:  # warm up caches and connections
+        client.get("/api/v1/services/search/", params)
+    timings = []
+    for params in searches:
+        started = time.perf_counter()
+        answer = client.get("/api/v1/services/search/", params)
+        timings.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            raise SystemExit(f"search failed: {answer.status_code} {answer.content[:300]!r}")
+    return timings
+
+
+def _time_raw_sql(searches: list[dict], url: str) -> list[float]:
+    import psycopg
+    from django.db import connection
+
+    from directory.search import (
+        Moment,
+        candidates_queryset,
+        fast_rows_queryset,
+        search_query_from_params,
+    )
+
+    statements = []
+    for params in searches:
+        query = search_query_from_params(params)
+        moment = Moment.of(query.at)
+        candidates = candidates_queryset(
+            query, moment, categories=query.categories, radius_km=query.radius_km
+        )
+        queryset = fast_rows_queryset(query, moment, candidates)
+        statements.append(queryset.query.get_compiler(connection=connection).as_sql())
+    timings = []
+    with psycopg.connect(url) as conn:
+        cursor = psycopg.ClientCursor(conn)
+        for sql, params in statements[:20]:
+            cursor.execute(sql, params).fetchall()
+        for sql, params in statements:
+            started = time.perf_counter()
+            cursor.execute(sql, params).fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _time_naive(searches: list[dict]) -> list[float]:
+    """Load the category's services with their hours; filter and rank in Python."""
+    from geopy.distance import geodesic
+
+    from directory.hours import service_opening_state
+    from directory.models import Service
+
+    timings = []
+    for params in searches[:NAIVE_SEARCHES]:
+        started = time.perf_counter()
+        origin = (float(params["lat"]), float(params["lon"]))
+        at = datetime.fromisoformat(params["at"])
+        age = int(params["age"])
+        found = []
+        services = (
+            Service.objects.filter(categories__code=params["category"], active=True)
+            .select_related("location")
+            .prefetch_related("opening_spans", "opening_exceptions")
+        )
+        for service in services:
+            km = geodesic(origin, (service.location.latitude, service.location.longitude)).km
+            if km > 10:
+                continue
+            if (service.min_age is not None and age < service.min_age) or (
+                service.max_age is not None and age > service.max_age
+            ):
+                continue
+            state = service_opening_state(service, at)
+            rank = (
+                4
+                if not state.open
+                else {"GREEN": 0, "AMBER": 1, "RED": 3}.get(service.capacity_at(at), 2)
+            )
+            found.append((rank, km, service.pk))
+        found.sort()
+        found[:20]
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database (it will be filled).")
+    _setup_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(args.seed)
+    _load(args.size, rng)
+    searches = _searches(rng)
+
+    endpoint = _time_endpoint(searches)
+    raw = _time_raw_sql(searches, url)
+    naive = _time_naive(searches)
+    figures = {
+        "size": args.size,
+        "p50_ms": round(statistics.median(endpoint), 2),
+        "p95_ms": round(_percentile(endpoint, 0.95), 2),
+        "raw_sql_p50_ms": round(statistics.median(raw), 2),
+        "naive_p50_ms": round(statistics.median(naive), 2),
+    }
+    print(
+        f"endpoint p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; "
+        f"raw SQL p50 {figures['raw_sql_p50_ms']} ms "
+        f"(x{figures['p50_ms'] / max(figures['raw_sql_p50_ms'], 0.001):.1f}); "
+        f"naive p50 {figures['naive_p50_ms']} ms "
+        f"({figures['naive_p50_ms'] / figures['p50_ms']:.0f}x slower)"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

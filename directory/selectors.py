@@ -1,0 +1,211 @@
+"""Directory reads: services as a user may see them, and whether a patient fits a service.
+
+The eligibility rules live here once, in two forms that must agree: Python predicates on
+one service (used for referrals and for the few search candidates checked exactly), and
+the same predicates as SQL conditions (used by the search's fast path). The reason codes
+are the same in both; tests/directory/test_search.py checks they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from config.errors import DomainError
+from directory import permissions
+from directory.filters import ServiceFilter
+from directory.hours import service_opening_state
+from directory.models import Borough, Service, Sex
+
+CLOSING_SOON_MINUTES = 30
+
+
+class Reason:
+    """Why a crew may not refer a patient to a service now, in the order they are checked."""
+
+    INACTIVE = "inactive"
+    NOT_ELIGIBLE_AGE = "not_eligible_age"
+    NOT_ELIGIBLE_SEX = "not_eligible_sex"
+    OUTSIDE_AREA = "outside_area"
+    FULL = "full"
+    CLOSED = "closed"
+    CLOSING_SOON = "closing_soon"
+
+
+# --- the rules, in Python ----------------------------------------------------------------
+
+
+def age_fits(min_age: int | None, max_age: int | None, age: int | None) -> bool:
+    if age is None:
+        return True
+    return (min_age is None or min_age <= age) and (max_age is None or age <= max_age)
+
+
+def sex_fits(sexes: list[str] | None, sex: str | None) -> bool:
+    # A patient whose sex is not known is not turned away on sex alone: the crew decides.
+    if not sexes or not sex or sex == Sex.UNKNOWN:
+        return True
+    return sex in sexes
+
+
+def area_fits(covers_any: bool, covers_origin: bool) -> bool:
+    return not covers_any or covers_origin
+
+
+def is_full(slots: int | None, expires_at: datetime | None, at: datetime) -> bool:
+    # Stale capacity is not live: an expired "0 slots" no longer says the service is full.
+    return slots == 0 and expires_at is not None and expires_at > at
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need to know about one service for one patient, at one moment."""
+
+    active: bool
+    age_ok: bool
+    sex_ok: bool
+    area_ok: bool
+    full: bool
+    open_now: bool
+    closes_soon: bool
+
+
+def problem_from_facts(facts: Facts, *, closed_is_problem: bool = True) -> str | None:
+    """The first reason a patient may not go there now, or None.
+
+    The search ranks closed services last rather than leaving them out, so it passes
+    closed_is_problem=False unless the crew asked for open services only.
+    """
+    if not facts.active:
+        return Reason.INACTIVE
+    if not facts.age_ok:
+        return Reason.NOT_ELIGIBLE_AGE
+    if not facts.sex_ok:
+        return Reason.NOT_ELIGIBLE_SEX
+    if not facts.area_ok:
+        return Reason.OUTSIDE_AREA
+    if facts.full:
+        return Reason.FULL
+    if not facts.open_now:
+        return Reason.CLOSED if closed_is_problem else None
+    if facts.closes_soon:
+        return Reason.CLOSING_SOON
+    return None
+
+
+# --- the same rules, in SQL (prefix: the path from the queried model to Service) ----------
+
+
+def sql_age_fits(age: int | None, prefix: str = "") -> Q:
+    if age is None:
+        return Q()
+    return (Q(**{f"{prefix}min_age__isnull": True}) | Q(**{f"{prefix}min_age__lte": age})) & (
+        Q(**{f"{prefix}max_age__isnull": True}) | Q(**{f"{prefix}max_age__gte": age})
+    )
+
+
+def sql_sexes_text_fits(sex: str | None, sexes_text: str = "sexes_text") -> Q:
+    """sexes_text: an annotation Cast(<sexes>, TextField()), e.g. '["female"]' on both backends."""
+    if not sex or sex == Sex.UNKNOWN:
+        return Q()
+    return Q(**{sexes_text: "[]"}) | Q(**{f"{sexes_text}__contains": f'"{sex}"'})
+
+
+def sql_covers(service_ref: str, borough: Borough | None) -> tuple[Exists, Exists]:
+    """(covers_any, covers_origin) as EXISTS subqueries on the boroughs-covered table."""
+    through = Service.boroughs_covered.through
+    covers_any = Exists(through.objects.filter(service_id=OuterRef(service_ref)))
+    covers_origin = Exists(
+        through.objects.filter(
+            service_id=OuterRef(service_ref), borough_id=borough.pk if borough else None
+        )
+    )
+    return covers_any, covers_origin
+
+
+def sql_not_full(at: datetime, prefix: str = "") -> Q:
+    return ~(Q(**{f"{prefix}capacity_slots": 0}) & Q(**{f"{prefix}capacity_expires_at__gt": at}))
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def service_eligibility_problem(
+    *,
+    service: Service,
+    age: int | None,
+    sex: str | None,
+    borough: Borough | None,
+    at: datetime,
+) -> str | None:
+    """The reason code a crew may not refer this patient to this service now, or None.
+
+    Codes: inactive, not_eligible_age, not_eligible_sex, outside_area, full, closed,
+    closing_soon. A service with accepts_referrals_when_closed is never refused for
+    being closed or closing soon: this function honours that flag itself, so callers
+    need not. Hours are read exactly (exceptions, bank holidays, clock changes).
+    """
+    covered = {b.pk for b in service.boroughs_covered.all()}
+    state = service_opening_state(service, at)
+    open_now = state.open or service.accepts_referrals_when_closed
+    closes_soon = (
+        state.closes_within(at, CLOSING_SOON_MINUTES) and not service.accepts_referrals_when_closed
+    )
+    facts = Facts(
+        active=service.active,
+        age_ok=age_fits(service.min_age, service.max_age, age),
+        sex_ok=sex_fits(service.sexes, sex),
+        area_ok=area_fits(bool(covered), borough is not None and borough.pk in covered),
+        full=is_full(service.capacity_slots, service.capacity_expires_at, at),
+        open_now=open_now,
+        closes_soon=closes_soon,
+    )
+    return problem_from_facts(facts)
+
+
+def _service_queryset() -> QuerySet[Service]:
+    return Service.objects.select_related("organisation", "location__borough").prefetch_related(
+        "categories", "boroughs_covered", "opening_spans"
+    )
+
+
+def service_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Service]:
+    """Services the user may see, narrowed by the API's filters (category, borough, ics,
+    organisation, q). A bad filter value is a DomainError naming the filter."""
+    queryset = permissions.services_visible_to(user, _service_queryset())
+    filterset = ServiceFilter(filters or {}, queryset=queryset)
+    if not filterset.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
+        raise DomainError("A filter is not valid.", code="invalid", fields=fields)
+    return filterset.qs
+
+
+def service_get(*, service_id: int, user=None) -> Service | None:
+    """One service with what its page needs; None if absent (or, given a user, not visible)."""
+    queryset = _service_queryset().prefetch_related("opening_exceptions")
+    if user is not None:
+        queryset = permissions.services_visible_to(user, queryset)
+    return queryset.filter(pk=service_id).first()
+
+
+def capacity_live(service: Service, at: datetime) -> dict[str, Any]:
+    """The capacity as a crew should read it: once expired, UNKNOWN with no slots."""
+    live = service.capacity_expires_at is not None and service.capacity_expires_at > at
+    return {
+        "status": service.capacity_status if live else "UNKNOWN",
+        "slots": service.capacity_slots if live else None,
+        "updated_at": service.capacity_updated_at,
+        "expires_at": service.capacity_expires_at,
+    }
+
+
+def exceptions_window(at: datetime) -> tuple[Any, Any]:
+    """The dates of exceptions that can change opening within hours.HORIZON_DAYS of `at`."""
+    from directory.hours import HORIZON_DAYS, LONDON
+
+    day = at.astimezone(LONDON).date()
+    return day - timedelta(days=1), day + timedelta(days=HORIZON_DAYS + 1)
