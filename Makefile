@@ -14,7 +14,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# pages: the NHS design system from the npm registry (pinned in package-lock.json), its
+# compiled CSS, JS and images copied into static/vendor/nhsuk/ (git-ignored) for whitenoise.
+# The CSS is adjusted to fit a self-only Content-Security-Policy: image URLs made relative,
+# the @font-face rules (fonts on a third-party host) and source-map comments dropped.
+NHSUK := node_modules/nhsuk-frontend/dist/nhsuk
+VENDOR := static/vendor/nhsuk
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+$(VENDOR)/nhsuk-frontend.min.css: node_modules/.package-lock.json
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp -R $(NHSUK)/assets $(VENDOR)/assets
+	sed -e 's|//# sourceMappingURL=.*$$||' $(NHSUK)/nhsuk-frontend.min.js > $(VENDOR)/nhsuk-frontend.min.js
+	sed -E -e 's/@font-face\{[^}]*\}//g' -e 's|url\(/assets/|url(assets/|g' \
+	  -e 's|/\*# sourceMappingURL=[^*]*\*/||' $(NHSUK)/nhsuk-frontend.min.css > $@
+
+install: $(STAMP) $(VENDOR)/nhsuk-frontend.min.css
 
 # Set up and serve the embedded default: SQLite, the delivery loop, London demo data.
 run: install
@@ -45,4 +62,4 @@ bench-search: install
 	$(PY) bench/search.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3* staticfiles
+	rm -rf $(VENV) db.sqlite3* staticfiles node_modules static/vendor

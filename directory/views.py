@@ -1,0 +1,294 @@
+"""Directory pages: the crew's search, and the partner's capacity page.
+
+The search runs directory.search (the same functions as the API); capacity is set with
+directory.services.capacity_set. Access is decided by directory.permissions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from config.errors import DomainError
+from directory import permissions
+from directory.models import Capacity, Category, Service, Sex
+from directory.search import search_log_record, search_query_from_params, service_search
+from directory.selectors import Reason, capacity_live
+from directory.services import capacity_set
+from referrals.views import crew_page, partner_page
+
+# --- search ------------------------------------------------------------------------------
+
+
+class SearchForm(forms.Form):
+    """The search page's fields, named as the API's parameters; search_query_from_params
+    judges them and its errors are mapped back here."""
+
+    postcode = forms.CharField(label="Postcode", required=False, help_text="For example, SE1 7EH")
+    lat = forms.CharField(widget=forms.HiddenInput, required=False)
+    lon = forms.CharField(widget=forms.HiddenInput, required=False)
+    age = forms.CharField(label="Patient's age in years", required=False)
+    sex = forms.ChoiceField(
+        label="Patient's sex", choices=[("", "Not known")] + Sex.choices[:3], required=False
+    )
+    category = forms.MultipleChoiceField(
+        label="What does the patient need?",
+        required=False,
+        help_text="Select all that apply, or none for every kind of service",
+    )
+    open = forms.BooleanField(label="Only services open now", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [
+            (c.code, c.name) for c in Category.objects.exclude(code="emergency-department")
+        ]
+
+
+SEARCH_FIELDS = {"postcode", "lat", "lon", "age", "sex", "category", "open"}
+REASONS = {
+    Reason.INACTIVE: "Not taking referrals at the moment",
+    Reason.NOT_ELIGIBLE_AGE: "The patient's age is outside the ages it sees",
+    Reason.NOT_ELIGIBLE_SEX: "It does not see patients of this sex",
+    Reason.OUTSIDE_AREA: "It does not cover the patient's area",
+    Reason.FULL: "No slots left",
+    Reason.CLOSED: "Closed now",
+    Reason.CLOSING_SOON: "Closes too soon to refer",
+}
+
+
+def _minutes_ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return ""
+    minutes = max(0, int((now - moment).total_seconds() // 60))
+    if minutes < 1:
+        return "updated just now"
+    if minutes < 120:
+        return f"updated {minutes} min ago"
+    return f"updated {minutes // 60} hours ago"
+
+
+def _clock(moment: datetime, now: datetime) -> str:
+    local = timezone.localtime(moment)
+    text = local.strftime("%H:%M")
+    days = (local.date() - timezone.localtime(now).date()).days
+    if days == 1:
+        return f"{text} tomorrow"
+    if days > 1:
+        return f"{text} on {local.strftime('%A')}"
+    return text
+
+
+def _card(item: dict, now: datetime) -> dict:
+    """One search result with the words the page shows (times, capacity and its age)."""
+    change = item.get("next_change")
+    change_at = datetime.fromisoformat(change) if change else None
+    if item["open_now"]:
+        hours = f"Open until {_clock(change_at, now)}" if change_at else "Open 24 hours"
+    else:
+        hours = f"Closed, opens at {_clock(change_at, now)}" if change_at else "Closed"
+    capacity = item["capacity"]
+    updated = capacity.get("updated_at")
+    updated_at = datetime.fromisoformat(updated) if updated else None
+    status = capacity["status"]
+    return {
+        **item,
+        "hours_text": hours,
+        "capacity_status": status,
+        "capacity_text": {
+            Capacity.GREEN: "Taking referrals",
+            Capacity.AMBER: "Under pressure",
+            Capacity.RED: "Not taking referrals",
+        }.get(status, "Capacity unknown"),
+        "capacity_age": _minutes_ago(updated_at, now) if status != Capacity.UNKNOWN else "",
+        "distance_text": f"{item['distance_km']:.1f} km" if item["distance_km"] is not None else "",
+    }
+
+
+@crew_page
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Empty: the form (open now ticked). With answers: results, left-out services, fallback."""
+    submitted = "searched" in request.GET
+    form = SearchForm(request.GET if submitted else None, initial={"open": True})
+    context: dict = {"form": form, "submitted": submitted}
+    if not submitted:
+        return render(request, "crew/search.html", context)
+
+    form.is_valid()  # the form only carries values; search_query_from_params judges them
+    params = {name: request.GET.get(name, "").strip() for name in ("postcode", "lat", "lon")}
+    params.update(age=request.GET.get("age", "").strip(), sex=request.GET.get("sex", "").strip())
+    params = {name: value for name, value in params.items() if value}
+    if "lat" in params or "lon" in params:
+        params.pop("postcode", None)  # the device's position wins over an earlier postcode
+    elif "postcode" not in params:
+        form.add_error("postcode", "Enter a postcode, or use your location")
+        return render(request, "crew/search.html", context, status=400)
+    params["category"] = request.GET.getlist("category")
+    params["open"] = "true" if request.GET.get("open") else "false"
+    params["explain"] = "true"  # the "why are some services not shown?" list
+    try:
+        query = search_query_from_params(params)
+        result = service_search(query=query)
+    except DomainError as exc:
+        _search_error_to_form(form, exc)
+        return render(request, "crew/search.html", context, status=400)
+    search_log_record(query=query, result=result, user=request.user)
+    now = timezone.now()
+    context.update(
+        {
+            "result": result,
+            "cards": [_card(item, now) for item in result.results],
+            "fallback": [_card(item, now) for item in result.fallback],
+            "excluded": [
+                {**item, "reason_text": REASONS.get(item["reason"], item["reason"])}
+                for item in result.excluded
+            ],
+            "used_location": "lat" in params,
+        }
+    )
+    return render(request, "crew/search.html", context)
+
+
+def _search_error_to_form(form: SearchForm, error: DomainError) -> None:
+    placed = False
+    for name, value in (error.fields or {}).items():
+        field = "postcode" if name in {"lat", "lon"} else name
+        if field not in SEARCH_FIELDS:
+            continue
+        message = " ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+        if field == "postcode":
+            message = {
+                "invalid_postcode": "Enter a real postcode, for example SE1 7EH",
+                "unknown_postcode": "We do not know this postcode: check it, or use your location",
+            }.get(error.code, message)
+        elif field == "age":
+            message = "Age must be a whole number of years, for example 78"
+        if not form.has_error(field):
+            form.add_error(field, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+# --- capacity ----------------------------------------------------------------------------
+
+EXPIRY_CHOICES = [
+    (60, "1 hour"),
+    (120, "2 hours"),
+    (240, "4 hours"),
+    (480, "8 hours"),
+    (720, "12 hours"),
+    (1440, "24 hours"),
+]
+
+
+class CapacityForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(c, c) for c in (Capacity.GREEN, Capacity.AMBER, Capacity.RED)]
+    )
+    slots = forms.IntegerField(label="Slots left (optional)", required=False, min_value=0)
+    expires_in_minutes = forms.TypedChoiceField(
+        label="Valid for", choices=EXPIRY_CHOICES, coerce=int, required=False
+    )
+
+
+def _organisation_services(user):
+    return (
+        permissions.services_editable_by(user, Service.objects.all())
+        .select_related("location")
+        .order_by("name", "id")
+    )
+
+
+def _int_or(raw, default: int) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def _capacity_rows(user, errors: dict | None = None, posted: dict | None = None) -> list[dict]:
+    now = timezone.now()
+    default_ttl = settings.CAPACITY_DEFAULT_TTL_MINUTES
+    rows = []
+    for service in _organisation_services(user):
+        mine = posted if posted and posted.get("service") == service.pk else None
+        rows.append(
+            {
+                "service": service,
+                "capacity": capacity_live(service, now),
+                "errors": (errors or {}).get(service.pk, []),
+                "slots": mine["slots"] if mine else "",
+                "expires_in": _int_or(mine["expires_in"], default_ttl) if mine else default_ttl,
+            }
+        )
+    return rows
+
+
+@partner_page
+@require_GET
+def capacity(request: HttpRequest) -> HttpResponse:
+    """Every service of the partner's organisation with its capacity, each set in one tap."""
+    return render(
+        request,
+        "partner/capacity.html",
+        {"rows": _capacity_rows(request.user), "expiry_choices": EXPIRY_CHOICES},
+    )
+
+
+@partner_page
+@require_POST
+def capacity_update(request: HttpRequest, service_id: int) -> HttpResponse:
+    service = get_object_or_404(_organisation_services(request.user), pk=service_id)
+    if not permissions.can_set_capacity(request.user, service):
+        raise PermissionDenied
+    form = CapacityForm(request.POST)
+    problems: list[str] = []
+    if form.is_valid():
+        try:
+            capacity_set(
+                service=service,
+                user=request.user,
+                status=form.cleaned_data["status"],
+                slots=form.cleaned_data["slots"],
+                expires_in_minutes=form.cleaned_data["expires_in_minutes"] or None,
+            )
+        except DomainError as exc:
+            if exc.status_code == 403:
+                raise PermissionDenied from exc
+            problems = [str(v) for v in exc.fields.values()] or [exc.message]
+    else:
+        problems = [
+            "Slots left must be a whole number, 0 or more"
+            if name == "slots"
+            else f"{form.fields[name].label or name}: {errs[0]}"
+            for name, errs in form.errors.items()
+        ]
+    if problems:
+        posted = {
+            "service": service.pk,
+            "slots": request.POST.get("slots", ""),
+            "expires_in": request.POST.get("expires_in_minutes") or 0,
+        }
+        return render(
+            request,
+            "partner/capacity.html",
+            {
+                "rows": _capacity_rows(request.user, {service.pk: problems}, posted),
+                "expiry_choices": EXPIRY_CHOICES,
+                "error_service": service,
+            },
+            status=400,
+        )
+    label = dict(Capacity.choices)[form.cleaned_data["status"]].split(":")[0]
+    messages.success(request, f"{service.name}: capacity set to {label}")
+    return redirect("capacity")

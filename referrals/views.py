@@ -1,0 +1,454 @@
+"""Referral pages: the crew's refer form, status page and list; the partner's inbox and answers.
+
+Every action goes through referrals.services (the same functions as the API) and every
+read through referrals.selectors; access is decided by directory.permissions. Pages that
+show a patient's details record the read (patient_access_record, channel "page").
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from datetime import time as clock
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from config.errors import Conflict, DomainError
+from directory import permissions
+from directory.models import Service, Sex
+from referrals import selectors, services
+from referrals.api import ReferralCreateApi
+from referrals.idempotency import idempotent_response
+from referrals.models import DeclineReason, Mobility, PatientAccess, Status, Urgency
+
+UNANSWERED = (Status.SENT, Status.ACKNOWLEDGED)
+INBOX_SIZE = 100  # the inbox shows every unanswered referral and the most recent others
+
+
+def _page_for(predicate: Callable) -> Callable:
+    """Login required, then the role predicate from directory.permissions, else 403."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not predicate(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+crew_page = _page_for(permissions.can_use_crew_pages)
+partner_page = _page_for(permissions.can_use_partner_pages)
+
+
+def _messages_of(value: Any) -> list[str]:
+    """A DomainError's or serializer's field value (str, list or nested dict) as strings."""
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in _messages_of(v)]
+    if isinstance(value, list | tuple):
+        return [m for v in value for m in _messages_of(v)]
+    return [str(value)]
+
+
+# --- the refer form --------------------------------------------------------------------
+
+
+def _choices(choices, blank: str | None = None) -> list[tuple[str, str]]:
+    return ([("", blank)] if blank is not None else []) + list(choices)
+
+
+class ReferForm(forms.Form):
+    """The flat fields of the page. It only carries and redisplays what was typed: the rules
+    are ReferralCreateApi.InputSerializer's and referral_create's, mapped back by field."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    given_name = forms.CharField(label="First name", required=False)
+    family_name = forms.CharField(label="Last name", required=False)
+    nhs_number = forms.CharField(
+        label="NHS number (if known)", required=False, help_text="For example, 485 777 3456"
+    )
+    dob_day = forms.CharField(label="Day", required=False)
+    dob_month = forms.CharField(label="Month", required=False)
+    dob_year = forms.CharField(label="Year", required=False)
+    date_of_birth = forms.CharField(
+        label="Date of birth", required=False, help_text="For example, 15 3 1984"
+    )
+    sex = forms.ChoiceField(label="Sex", choices=Sex.choices, required=False)
+    phone = forms.CharField(label="Phone number (optional)", required=False)
+    address = forms.CharField(label="Address (optional)", required=False)
+    postcode = forms.CharField(label="Postcode (optional)", required=False)
+    category = forms.ChoiceField(label="Category", choices=(), required=False)
+    presenting_complaint = forms.CharField(label="Presenting complaint", required=False)
+    summary = forms.CharField(label="Clinical summary (optional)", required=False)
+    mobility = forms.ChoiceField(label="Mobility", choices=Mobility.choices, required=False)
+    safeguarding_concern = forms.BooleanField(
+        label="There is a safeguarding concern", required=False
+    )
+    safeguarding_details = forms.CharField(label="Safeguarding details (optional)", required=False)
+    incident_reference = forms.CharField(
+        label="Incident reference", required=False, help_text="The CAD incident number"
+    )
+    urgency = forms.ChoiceField(label="How soon", choices=Urgency.choices, required=False)
+    consent = forms.BooleanField(
+        label="The patient has given consent to this referral", required=False
+    )
+
+    def __init__(self, *args, service: Service, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(c.code, c.name) for c in service.categories.all()]
+
+
+# Where each form field sits in the API's nested body.
+FIELD_PATHS: dict[str, tuple[str, ...]] = {
+    "incident_reference": ("incident_reference",),
+    "urgency": ("urgency",),
+    "given_name": ("patient", "given_name"),
+    "family_name": ("patient", "family_name"),
+    "nhs_number": ("patient", "nhs_number"),
+    "date_of_birth": ("patient", "date_of_birth"),
+    "sex": ("patient", "sex"),
+    "phone": ("patient", "phone"),
+    "address": ("patient", "address"),
+    "postcode": ("patient", "postcode"),
+    "category": ("clinical", "category"),
+    "presenting_complaint": ("clinical", "presenting_complaint"),
+    "summary": ("clinical", "summary"),
+    "mobility": ("clinical", "mobility"),
+    "safeguarding_concern": ("clinical", "safeguarding_concern"),
+    "safeguarding_details": ("clinical", "safeguarding_details"),
+    "consent": ("consent", "given"),
+}
+# What to do when a required answer is missing (NHS style: say what to do).
+MISSING: dict[str, str] = {
+    "given_name": "Enter the patient's first name",
+    "family_name": "Enter the patient's last name",
+    "date_of_birth": "Enter the patient's date of birth",
+    "sex": "Select the patient's sex",
+    "category": "Select a category",
+    "presenting_complaint": "Enter the presenting complaint",
+    "incident_reference": "Enter the incident reference",
+    "urgency": "Select how soon the patient needs to be seen",
+    "consent": "Confirm that the patient has given consent",
+}
+MISSING_CODES = {"required", "blank", "null"}
+
+
+def _date_of_birth(data: dict) -> tuple[str | None, str | None]:
+    """(ISO date or None, error or None) from the three boxes of the NHS date pattern."""
+    parts = [str(data.get(k) or "").strip() for k in ("dob_day", "dob_month", "dob_year")]
+    if not any(parts):
+        return None, None
+    try:
+        day, month, year = (int(p) for p in parts)
+        return date(year, month, day).isoformat(), None
+    except ValueError:
+        return None, "Date of birth must be a real date, for example 15 3 1984"
+
+
+def _body_from(form: ReferForm, service: Service, dob: str | None) -> dict:
+    """The API's nested body from the page's flat fields (blank optional answers left out)."""
+    data = form.cleaned_data
+    body: dict[str, Any] = {"service": service.pk, "patient": {}, "clinical": {}, "consent": {}}
+    values = {name: data.get(name) for name in FIELD_PATHS}
+    values["date_of_birth"] = dob
+    for name, path in FIELD_PATHS.items():
+        value = values[name]
+        if value in ("", None) and name not in {"consent", "safeguarding_concern"}:
+            continue
+        target = body
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+    return body
+
+
+def _serializer_errors_to_form(form: ReferForm, errors: dict) -> None:
+    for name, path in FIELD_PATHS.items():
+        found: Any = errors
+        for part in path:
+            found = found.get(part) if isinstance(found, dict) else None
+        if not found or form.has_error(name):
+            continue
+        first = found[0] if isinstance(found, list) else found
+        missing = getattr(first, "code", "") in MISSING_CODES or name == "consent"
+        form.add_error(name, MISSING[name] if missing and name in MISSING else str(first))
+    if "service" in errors:
+        form.add_error(None, " ".join(_messages_of(errors["service"])))
+
+
+def _domain_error_to_form(form: ReferForm, error: DomainError) -> None:
+    placed = False
+    for name, path in FIELD_PATHS.items():
+        found: Any = error.fields
+        for part in path:
+            found = found.get(part) if isinstance(found, dict) else None
+        if found:
+            form.add_error(name, " ".join(_messages_of(found)))
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _referral_create_once(*, user, key: str, body: dict, validated: dict) -> str:
+    """Create the referral once per key; returns its id. A double tap waits for the first."""
+
+    def create() -> tuple[int, dict]:
+        referral = services.referral_create(user=user, data=validated)
+        # Only the id is kept with the key: no patient detail is stored twice.
+        return 201, {"id": str(referral.id)}
+
+    for _attempt in range(20):
+        try:
+            _status, answer = idempotent_response(user=user, key=key, body=body, create=create)
+            return answer["id"]
+        except Conflict as exc:
+            if exc.code != "request_in_flight":
+                raise
+            time.sleep(0.25)  # the first tap is still being saved: its answer is ours too
+    raise Conflict("The referral is still being sent. Try again.", code="request_in_flight")
+
+
+@crew_page
+def refer(request: HttpRequest, service_id: int) -> HttpResponse:
+    """GET: the form, pre-filled with the service. POST: send the referral, once per key."""
+    service = (
+        Service.objects.select_related("organisation", "location")
+        .filter(pk=service_id, active=True)
+        .first()
+    )
+    if service is None:
+        raise Http404("No such service.")
+    if not permissions.can_refer(request.user, service):
+        raise PermissionDenied
+
+    if request.method != "POST":
+        form = ReferForm(
+            service=service,
+            initial={
+                "idempotency_key": uuid.uuid4().hex,
+                "urgency": Urgency.WITHIN_1H,
+                "mobility": Mobility.UNKNOWN,
+                "category": request.GET.get("category", ""),
+            },
+        )
+        return render(request, "crew/refer.html", {"form": form, "service": service})
+
+    form = ReferForm(request.POST, service=service)
+    form.is_valid()  # the page form only carries values; the API's serializer judges them
+    dob, dob_error = _date_of_birth(request.POST)
+    if dob_error:
+        form.add_error("date_of_birth", dob_error)
+    body = _body_from(form, service, dob)
+    serializer = ReferralCreateApi.InputSerializer(data=body)
+    if not serializer.is_valid():
+        _serializer_errors_to_form(form, serializer.errors)
+    key = form.cleaned_data.get("idempotency_key") or ""
+    if not key:
+        form.add_error(None, "The form has expired. Check the details and send it again.")
+        form.data = form.data.copy()
+        form.data["idempotency_key"] = uuid.uuid4().hex
+    if form.errors:
+        return render(request, "crew/refer.html", {"form": form, "service": service}, status=400)
+
+    try:
+        referral_id = _referral_create_once(
+            user=request.user, key=key, body=body, validated=serializer.validated_data
+        )
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied from exc
+        if exc.code == "idempotency_key_reused":
+            # The first answer went out with other details: this is a new referral.
+            form.data = form.data.copy()
+            form.data["idempotency_key"] = uuid.uuid4().hex
+            form.add_error(
+                None, "These details differ from a referral already sent. Check and send again."
+            )
+        else:
+            _domain_error_to_form(form, exc)
+        return render(
+            request,
+            "crew/refer.html",
+            {"form": form, "service": service},
+            status=exc.status_code if exc.status_code != 422 else 400,
+        )
+    return redirect("referral-status", referral_id=referral_id)
+
+
+# --- the crew's referral status, cancel, and list --------------------------------------
+
+
+def _timeline_context(user, referral) -> dict:
+    return {
+        "referral": referral,
+        "events": list(selectors.referral_events(referral=referral)),
+        "actions": services.referral_actions_for(user=user, referral=referral),
+    }
+
+
+@crew_page
+@require_GET
+def referral_status(request: HttpRequest, referral_id) -> HttpResponse:
+    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+    services.patient_access_record(
+        user=request.user, referral=referral, channel=PatientAccess.Channel.PAGE
+    )
+    context = _timeline_context(request.user, referral)
+    context["cancel_error"] = request.session.pop("cancel_error", None)
+    return render(request, "crew/referral_status.html", context)
+
+
+@crew_page
+@require_GET
+def referral_status_live(request: HttpRequest, referral_id) -> JsonResponse:
+    """The status page's moving part as JSON for polling: no patient details in it."""
+    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+    html = render_to_string(
+        "crew/_status_live.html", _timeline_context(request.user, referral), request=request
+    )
+    response = JsonResponse({"status": referral.status, "done": not referral.is_open, "html": html})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@crew_page
+@require_POST
+def referral_cancel(request: HttpRequest, referral_id) -> HttpResponse:
+    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+    reason = request.POST.get("reason", "")
+    try:
+        services.referral_transition(
+            referral_id=referral.id, user=request.user, action="cancel", note=reason
+        )
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied from exc
+        message = "Enter why you are cancelling the referral" if exc.fields else exc.message
+        # Shown once on the status page after the redirect (no patient detail in it).
+        request.session["cancel_error"] = message
+        return redirect("referral-status", referral_id=referral.id)
+    messages.success(request, "Referral cancelled")
+    return redirect("referral-status", referral_id=referral.id)
+
+
+def _start_of_today() -> datetime:
+    return timezone.make_aware(datetime.combine(timezone.localdate(), clock.min))
+
+
+@crew_page
+@require_GET
+def my_referrals(request: HttpRequest) -> HttpResponse:
+    """Today's referrals of the crew's organisation, newest first."""
+    referrals = selectors.referral_list(
+        user=request.user, filters={"since": _start_of_today().isoformat()}
+    )
+    return render(request, "crew/my_referrals.html", {"referrals": list(referrals[:200])})
+
+
+# --- the partner's inbox and answers ---------------------------------------------------
+
+
+def _inbox_context(user) -> dict:
+    referrals = selectors.referral_list(user=user, filters={}).annotate(
+        answered=Case(
+            When(status__in=UNANSWERED, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    )
+    rows = list(referrals.order_by("answered", "-created_at")[:INBOX_SIZE])
+    unanswered = selectors.referral_list(user=user, filters={"status": list(UNANSWERED)}).count()
+    return {"referrals": rows, "unanswered": unanswered}
+
+
+@partner_page
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Referrals into the organisation's services, unanswered first, then newest."""
+    return render(request, "partner/inbox.html", _inbox_context(request.user))
+
+
+@partner_page
+@require_GET
+def inbox_live(request: HttpRequest) -> JsonResponse:
+    context = _inbox_context(request.user)
+    html = render_to_string("partner/_inbox_live.html", context, request=request)
+    response = JsonResponse({"unanswered": context["unanswered"], "done": False, "html": html})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class AnswerForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[(a, a) for a in ("acknowledge", "accept", "decline", "complete")]
+    )
+    reason_code = forms.ChoiceField(
+        label="Why are you declining?", choices=DeclineReason.choices, required=False
+    )
+    note = forms.CharField(label="Tell the crew more (optional)", required=False)
+    outcome = forms.CharField(label="Outcome", required=False)
+
+
+def _partner_referral_page(request, referral, form: AnswerForm, status: int = 200) -> HttpResponse:
+    services.patient_access_record(
+        user=request.user, referral=referral, channel=PatientAccess.Channel.PAGE
+    )
+    context = _timeline_context(request.user, referral)
+    context.update({"form": form, "decline_reasons": DeclineReason.choices})
+    return render(request, "partner/referral.html", context, status=status)
+
+
+@partner_page
+def partner_referral(request: HttpRequest, referral_id) -> HttpResponse:
+    """GET: the referral with patient details (an audited read). POST: one answer."""
+    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+    if request.method != "POST":
+        return _partner_referral_page(request, referral, AnswerForm(prefix="answer"))
+
+    form = AnswerForm(request.POST, prefix="answer")
+    if not form.is_valid():
+        return _partner_referral_page(request, referral, form, status=400)
+    action = form.cleaned_data["action"]
+    try:
+        services.referral_transition(
+            referral_id=referral.id,
+            user=request.user,
+            action=action,
+            reason_code=form.cleaned_data["reason_code"] if action == "decline" else "",
+            note=form.cleaned_data["note"] if action == "decline" else "",
+            outcome=form.cleaned_data["outcome"] if action == "complete" else "",
+        )
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied from exc
+        if "reason_code" in exc.fields:
+            form.add_error("reason_code", "Select why you are declining the referral")
+        else:
+            form.add_error(None, exc.message)
+        referral.refresh_from_db()
+        return _partner_referral_page(request, referral, form, status=exc.status_code)
+    done = {
+        "acknowledge": "acknowledged",
+        "accept": "accepted",
+        "decline": "declined",
+        "complete": "completed",
+    }
+    messages.success(request, f"Referral {done[action]}")
+    return redirect("partner-referral", referral_id=referral.id)
