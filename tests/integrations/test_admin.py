@@ -1,0 +1,143 @@
+"""Endpoints and deliveries in the admin: operators manage and replay; partners look."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.utils import timezone
+
+from integrations.models import Delivery, DeliveryAttempt, Endpoint
+from tests.integrations.conftest import make_endpoint
+from tests.integrations.test_endpoints_api import make_delivery
+
+CHANGELIST = "/admin/integrations/delivery/"
+
+
+def admin_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff_partner(partner):
+    # The admin site lets staff in; the partner's reach inside it comes from permissions.
+    partner.is_staff = True
+    partner.save()
+    return partner
+
+
+@pytest.fixture
+def failed(provider):
+    endpoint = make_endpoint(provider)
+    return make_delivery(endpoint, status=Delivery.Status.FAILED, failed_at=timezone.now())
+
+
+def test_it_replays_failed_deliveries_from_the_admin(operator, failed):
+    answer = admin_client(operator).post(
+        CHANGELIST, {"action": "replay", "_selected_action": [failed.pk]}, follow=True
+    )
+    assert answer.status_code == 200
+    failed.refresh_from_db()
+    assert failed.status == Delivery.Status.PENDING
+    assert any("sent again" in str(m) for m in get_messages(answer.wsgi_request))
+
+
+def test_it_says_which_deliveries_it_would_not_replay(operator, failed):
+    delivered = make_delivery(failed.endpoint, status=Delivery.Status.DELIVERED)
+    answer = admin_client(operator).post(
+        CHANGELIST,
+        {"action": "replay", "_selected_action": [failed.pk, delivered.pk]},
+        follow=True,
+    )
+    texts = [str(m) for m in get_messages(answer.wsgi_request)]
+    assert any(f"#{delivered.pk}" in t for t in texts)
+    delivered.refresh_from_db()
+    assert delivered.status == Delivery.Status.DELIVERED
+    failed.refresh_from_db()
+    assert failed.status == Delivery.Status.PENDING
+
+
+def test_it_filters_the_failed_deliveries(operator, failed):
+    pending = make_delivery(failed.endpoint)
+    page = admin_client(operator).get(CHANGELIST, {"status__exact": "failed"})
+    assert page.status_code == 200
+    shown = {row.pk for row in page.context["cl"].result_list}
+    assert shown == {failed.pk}
+    assert pending.pk not in shown
+
+
+def test_it_shows_a_deliverys_attempts(operator, failed):
+    DeliveryAttempt.objects.create(
+        delivery=failed, at=timezone.now(), duration_ms=120, status_code=500, error="HTTP 500"
+    )
+    page = admin_client(operator).get(f"{CHANGELIST}{failed.pk}/change/")
+    assert page.status_code == 200
+    assert "HTTP 500" in page.content.decode()
+
+
+def test_it_shows_partners_only_their_own_organisations_deliveries(
+    staff_partner, failed, other_provider
+):
+    theirs = make_delivery(make_endpoint(other_provider), status=Delivery.Status.FAILED)
+    page = admin_client(staff_partner).get(CHANGELIST)
+    assert page.status_code == 200
+    shown = {row.pk for row in page.context["cl"].result_list}
+    assert shown == {failed.pk}
+    assert theirs.pk not in shown
+    assert admin_client(staff_partner).get(f"{CHANGELIST}{theirs.pk}/change/").status_code in {
+        302,
+        404,
+    }
+
+
+def test_it_does_not_let_partners_replay(staff_partner, failed):
+    client = admin_client(staff_partner)
+    page = client.get(CHANGELIST)
+    assert "replay" not in dict(page.context["cl"].model_admin.get_actions(page.wsgi_request))
+    client.post(CHANGELIST, {"action": "replay", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.status == Delivery.Status.FAILED
+
+
+def test_it_shows_partners_their_endpoints_read_only(staff_partner, provider, other_provider):
+    own = make_endpoint(provider, description="ours")
+    make_endpoint(other_provider, description="theirs")
+    client = admin_client(staff_partner)
+    page = client.get("/admin/integrations/endpoint/")
+    assert page.status_code == 200
+    assert {row.pk for row in page.context["cl"].result_list} == {own.pk}
+    client.post(
+        f"/admin/integrations/endpoint/{own.pk}/change/",
+        {"url": "https://elsewhere.example/", "description": "changed", "active": "on"},
+    )
+    own.refresh_from_db()
+    assert own.description == "ours"
+
+
+def test_it_lets_an_operator_add_an_endpoint_and_shows_its_secret_once(
+    operator, provider, settings
+):
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    client = admin_client(operator)
+    refused = client.post(
+        "/admin/integrations/endpoint/add/",
+        {"organisation": provider.pk, "kind": "webhook", "url": "http://plain.example/"},
+    )
+    assert refused.status_code == 200  # the form again, with the error
+    assert Endpoint.objects.count() == 0
+
+    answer = client.post(
+        "/admin/integrations/endpoint/add/",
+        {
+            "organisation": provider.pk,
+            "kind": "webhook",
+            "url": "https://alpha.example/",
+            "active": "on",
+        },
+        follow=True,
+    )
+    endpoint = Endpoint.objects.get()
+    assert endpoint.organisation == provider
+    assert any(endpoint.secret in str(m) for m in get_messages(answer.wsgi_request))
+    later = client.get(f"/admin/integrations/endpoint/{endpoint.pk}/change/")
+    assert endpoint.secret not in later.content.decode()
