@@ -1,8 +1,402 @@
-"""Deliveries: the transactional outbox and the one sending path. (Being built.)"""
+"""Deliveries: the transactional outbox and the one sending path.
+
+A Delivery is written in the same transaction as the event it tells of, and sending is
+only asked for after commit. Whoever sends (the Celery `deliver` task, the beat `sweep`, or
+the embedded `run_deliveries` loop) calls delivery_send, which claims the row, sends once
+through the endpoint's transport, stores the attempt and decides what comes next. Retry
+times live in next_attempt_at; a lost task or a dead worker only delays a delivery until
+the next sweep or loop pass finds it due.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
 
-def deliveries_create_for_event(*, event) -> list:
-    """Write one Delivery per endpoint that must hear of this event, in the caller's transaction."""
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.errors import Conflict, DomainError
+from integrations.fhir import message_bundle, referral_api_url
+from integrations.models import Delivery, DeliveryAttempt, Endpoint
+from integrations.transports import Outcome, transport_for
+
+logger = logging.getLogger(__name__)
+
+# Wait before attempt n+1 after attempt n failed (index n); index 0 is the first send.
+RETRY_SCHEDULE = (
+    timedelta(0),
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=14),
+    timedelta(hours=20),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(RETRY_SCHEDULE)
+JITTER = 0.10
+RETRY_AFTER_MAX = timedelta(hours=24)
+RETRY_AFTER_MIN = timedelta(seconds=1)
+
+
+def _lease() -> timedelta:
+    # Longer than any one send can take, so a live sender is never overtaken; a dead one
+    # only holds the delivery this long.
+    return timedelta(seconds=settings.OUTBOUND_TIMEOUT_SECONDS * 2 + 30)
+
+
+# --- writing the outbox ----------------------------------------------------------------
+
+
+def _recipients(event) -> list[Any]:
+    """Organisations that must hear of this event.
+
+    Created and cancelled: the receiving organisation (the service's). Acknowledged,
+    accepted, declined and completed: the referring organisation (the crew's). Expired:
+    both, so the crew knows to find another service and the partner stops working on it.
+    """
+    referral = event.referral
+    receiving = referral.service.organisation
+    referring = referral.referring_organisation
+    to_status = event.to_status
+    if to_status in {"sent", "cancelled"}:
+        return [receiving]
+    if to_status in {"acknowledged", "accepted", "declined", "completed"}:
+        return [referring]
+    if to_status == "expired":
+        return [referring] if referring.pk == receiving.pk else [referring, receiving]
     return []
+
+
+def _event_payload(event) -> dict[str, Any]:
+    """The thin webhook body: what happened and where to read more; never patient details."""
+    referral = event.referral
+    return {
+        "type": event.event_type,
+        "timestamp": event.created_at.isoformat(),
+        "data": {
+            "event_id": event.pk,
+            "referral_id": str(referral.pk),
+            "service_id": referral.service_id,
+            "status": event.to_status,
+            "previous_status": event.from_status,
+            "api_url": referral_api_url(referral.pk),
+        },
+    }
+
+
+def _new_message_id() -> str:
+    return "msg_" + secrets.token_hex(12)
+
+
+def _enqueue_after_commit(delivery_ids: list[int]) -> None:
+    if not delivery_ids or not settings.CELERY_BROKER_URL:
+        return  # embedded mode: the run_deliveries loop finds them due within a second
+    transaction.on_commit(lambda: _enqueue(delivery_ids), robust=True)
+
+
+def _enqueue(delivery_ids: Iterable[int]) -> int:
+    """Hand deliveries to Celery. A broker failure only delays them until the next sweep."""
+    from integrations.tasks import deliver
+
+    queued = 0
+    for delivery_id in delivery_ids:
+        try:
+            deliver.apply_async((delivery_id,), retry=False)
+            queued += 1
+        except Exception:
+            logger.warning("could not queue delivery %s; the sweep will", delivery_id)
+    return queued
+
+
+def _build(*, endpoint: Endpoint, event_type: str, payload: dict, event, now: datetime) -> Delivery:
+    message_id = _new_message_id()
+    if endpoint.kind == Endpoint.Kind.FHIR:
+        payload = message_bundle(
+            message_id=message_id,
+            event_type=event_type,
+            at=now,
+            destination=endpoint.url,
+            event=event,
+        )
+    return Delivery(
+        endpoint=endpoint,
+        event=event,
+        event_type=event_type,
+        message_id=message_id,
+        payload=payload,
+        next_attempt_at=now,
+    )
+
+
+def deliveries_create_for_event(*, event) -> list[Delivery]:
+    """Write one Delivery per active endpoint that must hear of this event.
+
+    Runs inside the caller's transaction (the outbox): if the event rolls back, so do its
+    deliveries. Sending is requested only after commit and never inside the request.
+    """
+    now = timezone.now()
+    organisations = _recipients(event)
+    if not organisations:
+        return []
+    payload = _event_payload(event)
+    endpoints = Endpoint.objects.filter(organisation__in=organisations, active=True).select_related(
+        "organisation"
+    )
+    deliveries = [
+        _build(
+            endpoint=endpoint, event_type=event.event_type, payload=payload, event=event, now=now
+        )
+        for endpoint in endpoints
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    _enqueue_after_commit([d.pk for d in deliveries])
+    return deliveries
+
+
+def delivery_create(*, endpoint: Endpoint, event_type: str, payload: dict, event=None) -> Delivery:
+    """Write one Delivery to one endpoint (e.g. an endpoint's test event), sent after commit."""
+    if not endpoint.active:
+        raise Conflict(
+            "This endpoint is disabled.", code="endpoint_disabled", fields={"endpoint": endpoint.pk}
+        )
+    delivery = _build(
+        endpoint=endpoint, event_type=event_type, payload=payload, event=event, now=timezone.now()
+    )
+    delivery.save()
+    _enqueue_after_commit([delivery.pk])
+    return delivery
+
+
+# --- sending ---------------------------------------------------------------------------
+
+
+def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
+    """Take the delivery for one send; returns the lease we hold, or None if not ours."""
+    lease_until = now + _lease()
+    # Conditional UPDATE: of two senders racing for one delivery, exactly one sees rowcount 1.
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING)
+        .filter(next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(locked_until=lease_until)
+    )
+    return lease_until if claimed == 1 else None
+
+
+def _retry_delay(attempt_count: int) -> timedelta:
+    step = RETRY_SCHEDULE[min(attempt_count, MAX_ATTEMPTS - 1)]
+    return step * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+def _retry_after(raw: str | None, now: datetime) -> timedelta | None:
+    """The wait a 429/503 asked for (seconds or an HTTP date), kept within 1 s and 24 h."""
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        wait = timedelta(seconds=int(raw))
+    else:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        wait = when - now
+    return min(max(wait, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery | None:
+    """Send one due delivery once and record what happened; None if it is not ours to send.
+
+    Called by the Celery task, the sweep and the run_deliveries loop alike. Never inside
+    a transaction: the HTTP call must not hold database locks.
+    """
+    now = now or timezone.now()
+    lease = _claim(delivery_id=delivery_id, now=now)
+    if lease is None:
+        return None
+    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+
+    if not endpoint.active:
+        # Disabled after the delivery was written: nobody is listening there any more.
+        Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(
+            status=Delivery.Status.CANCELLED,
+            locked_until=None,
+            last_error="endpoint disabled",
+        )
+        delivery.refresh_from_db()
+        return delivery
+
+    try:
+        outcome: Outcome = transport_for(endpoint.kind).send(delivery)
+    except Exception as exc:
+        # A bug must still count as an attempt, so the schedule (and its end) still applies.
+        logger.exception("transport for delivery %s raised", delivery_id)
+        outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}")
+    attempt_count = delivery.attempt_count + 1
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        at=now,
+        duration_ms=outcome.duration_ms,
+        status_code=outcome.status_code,
+        error=outcome.error[:500],
+    )
+
+    changes: dict[str, Any] = {"attempt_count": attempt_count, "locked_until": None}
+    failed = False
+    if outcome.ok:
+        changes.update(status=Delivery.Status.DELIVERED, delivered_at=now, last_error="")
+    elif outcome.gone:
+        changes.update(status=Delivery.Status.CANCELLED, last_error=outcome.error)
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            active=False,
+            disabled_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC",
+        )
+    elif attempt_count >= MAX_ATTEMPTS:
+        changes.update(status=Delivery.Status.FAILED, failed_at=now, last_error=outcome.error)
+        failed = True
+    else:
+        wait = _retry_after(outcome.retry_after, now) or _retry_delay(attempt_count)
+        changes.update(next_attempt_at=now + wait, last_error=outcome.error)
+
+    # Only while we still hold the lease: a sender that overran it must not overwrite the next.
+    updated = Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(**changes)
+    if updated and failed:
+        _tell_operators_of_failure(delivery_id)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _operator_addresses() -> list[str]:
+    from directory.models import Role, User
+
+    users = User.objects.filter(role=Role.OPERATOR, is_active=True).exclude(email="")
+    return sorted({*settings.OPERATOR_EMAILS, *users.values_list("email", flat=True)})
+
+
+def _tell_operators_of_failure(delivery_id: int) -> None:
+    delivery = Delivery.objects.select_related("endpoint__organisation").get(pk=delivery_id)
+    recipients = _operator_addresses()
+    if not recipients:
+        logger.warning("delivery %s failed and no operator has an email address", delivery_id)
+        return
+    endpoint = delivery.endpoint
+    body = (
+        f"Delivery {delivery.pk} ({delivery.event_type}) to {endpoint.organisation.name} "
+        f"via {endpoint.get_kind_display()} failed after {delivery.attempt_count} attempts.\n"
+        f"Last error: {delivery.last_error}\n\n"
+        f"Replay it from {settings.SITE_URL}/admin/integrations/delivery/{delivery.pk}/change/\n"
+    )
+    try:
+        send_mail(
+            f"frontdoor: delivery {delivery.pk} failed",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            recipients,
+            fail_silently=False,
+        )
+    except Exception:
+        logger.exception("could not email operators about failed delivery %s", delivery_id)
+
+
+# --- the loop and the sweep ------------------------------------------------------------
+
+
+def deliveries_due(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Ids of pending deliveries that are due and not held by a sender, oldest due first."""
+    now = now or timezone.now()
+    return list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def deliveries_send_due(*, now: datetime | None = None) -> int:
+    """Send every due delivery here, one after another; returns how many were attempted."""
+    sent = 0
+    for delivery_id in deliveries_due(now=now):
+        if delivery_send(delivery_id=delivery_id, now=now) is not None:
+            sent += 1
+    return sent
+
+
+def deliveries_enqueue_due(*, now: datetime | None = None) -> int:
+    """The beat sweep: hand every due delivery to Celery (a duplicate task finds it taken)."""
+    return _enqueue(deliveries_due(now=now, limit=1000))
+
+
+def referrals_expire_due() -> int:
+    """Expire unanswered referrals if the referrals app can (their events tell the crew)."""
+    try:
+        from referrals.services import referrals_expire_overdue
+    except ImportError:
+        return 0
+    try:
+        return int(referrals_expire_overdue() or 0)
+    except Exception:
+        logger.exception("expiring overdue referrals failed; will try again on the next pass")
+        return 0
+
+
+# --- operators -------------------------------------------------------------------------
+
+
+def delivery_replay(*, delivery_id: int) -> Delivery:
+    """Put a failed or cancelled delivery back in the outbox, due now, with its message id.
+
+    Its retry schedule starts again; earlier attempts stay on record.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update().select_related("endpoint").filter(pk=delivery_id)
+        ).first()
+        if delivery is None:
+            raise DomainError("No such delivery.", code="not_found", status_code=404)
+        if delivery.status not in {Delivery.Status.FAILED, Delivery.Status.CANCELLED}:
+            raise Conflict(
+                f"Only failed or cancelled deliveries can be replayed; this one is "
+                f"{delivery.status}.",
+                code="not_replayable",
+                fields={"status": delivery.status},
+            )
+        if not delivery.endpoint.active:
+            raise Conflict(
+                "The endpoint is disabled; enable it before replaying.",
+                code="endpoint_disabled",
+                fields={"endpoint": delivery.endpoint_id},
+            )
+        delivery.status = Delivery.Status.PENDING
+        delivery.attempt_count = 0
+        delivery.next_attempt_at = now
+        delivery.locked_until = None
+        delivery.failed_at = None
+        delivery.save(
+            update_fields=[
+                "status",
+                "attempt_count",
+                "next_attempt_at",
+                "locked_until",
+                "failed_at",
+            ]
+        )
+        _enqueue_after_commit([delivery.pk])
+    return delivery

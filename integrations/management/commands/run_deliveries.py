@@ -1,0 +1,93 @@
+"""The embedded delivery loop: sends due deliveries from the outbox without Celery.
+
+`make run` starts it beside the web server. It polls every DELIVERY_POLL_MS and sends on a
+small thread pool, so one slow partner does not hold up the others. It calls the same
+delivery_send as the Celery task; several loops (or a loop and Celery) may run at once,
+because each send claims its delivery first.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections
+
+from integrations import services
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Send due deliveries from the outbox (the embedded default, when Celery is not used)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--once", action="store_true", help="One pass in this thread, then exit."
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=settings.DELIVERY_LOOP_THREADS,
+            help="How many deliveries may be in flight at once (default %(default)s).",
+        )
+
+    def handle(self, *args, once: bool = False, threads: int = 4, **options) -> None:
+        if once:
+            expired = services.referrals_expire_due()
+            sent = services.deliveries_send_due()
+            self.stdout.write(f"{sent} deliveries attempted, {expired} referrals expired")
+            return
+        self._loop(max(1, threads))
+
+    def _loop(self, threads: int) -> None:
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        poll = settings.DELIVERY_POLL_MS / 1000
+        in_flight: set[int] = set()
+        lock = threading.Lock()
+        last_expiry = 0.0
+
+        def send(delivery_id: int) -> None:
+            close_old_connections()
+            try:
+                services.delivery_send(delivery_id=delivery_id)
+            except Exception:
+                # The claim's lease runs out and the delivery is tried again: nothing is lost.
+                logger.exception("sending delivery %s failed unexpectedly", delivery_id)
+            finally:
+                with lock:
+                    in_flight.discard(delivery_id)
+                close_old_connections()
+
+        self.stdout.write(f"run_deliveries: polling every {poll:g} s with {threads} senders")
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery") as pool:
+            while not stop.is_set():
+                submitted = 0
+                close_old_connections()
+                try:
+                    if time.monotonic() - last_expiry >= settings.DELIVERY_SWEEP_SECONDS:
+                        services.referrals_expire_due()
+                        last_expiry = time.monotonic()
+                    with lock:
+                        busy = set(in_flight)
+                    free = threads - len(busy)
+                    if free > 0:
+                        for delivery_id in services.deliveries_due(limit=free + len(busy)):
+                            if delivery_id in busy or submitted >= free:
+                                continue
+                            with lock:
+                                in_flight.add(delivery_id)
+                            pool.submit(send, delivery_id)
+                            submitted += 1
+                except DatabaseError:
+                    logger.exception("delivery loop could not read the outbox; retrying")
+                # Come straight back while there is work; otherwise poll.
+                stop.wait(0.02 if submitted else poll)
+        self.stdout.write("run_deliveries: stopped")

@@ -1,0 +1,23 @@
+"""Celery tasks: thin. They take ids and call services; retry timing lives in the database."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from integrations import services
+
+
+@shared_task(name="integrations.deliver", ignore_result=True)
+def deliver(delivery_id: int) -> None:
+    """Send one delivery if it is due and nobody else holds it (else do nothing)."""
+    services.delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="integrations.sweep", ignore_result=True)
+def sweep() -> int:
+    """Beat: expire unanswered referrals, then queue every delivery that is due.
+
+    This is what makes a lost task, a killed worker or a restarted broker only a delay.
+    """
+    services.referrals_expire_due()
+    return services.deliveries_enqueue_due()

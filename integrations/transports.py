@@ -1,0 +1,165 @@
+"""One transport per endpoint kind: how a delivery's payload reaches the partner.
+
+A transport sends once and reports what happened as an Outcome. Deciding what that
+outcome means for the delivery (delivered, retry when, give up, disable the endpoint)
+is integrations.services' job, the same for every kind.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import NoReverseMatch, reverse
+
+from integrations import http
+from integrations.fhir import referral_api_url
+
+if TYPE_CHECKING:
+    from integrations.models import Delivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    status_code: int | None = None
+    error: str = ""
+    duration_ms: int = 0
+    # Raw Retry-After header of a 429 or 503 answer.
+    retry_after: str | None = None
+    # The receiver says this endpoint is gone for good (410).
+    gone: bool = False
+
+
+def sign(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """Standard Webhooks signature header value: v1,<base64 HMAC-SHA256 of id.timestamp.body>."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def _outcome_of(result: http.HttpResult) -> Outcome:
+    if result.error:
+        return Outcome(ok=False, error=result.error, duration_ms=result.duration_ms)
+    status = result.status or 0
+    if 200 <= status < 300:
+        return Outcome(ok=True, status_code=status, duration_ms=result.duration_ms)
+    redirect = 300 <= status < 400
+    error = f"HTTP {status}: redirect not followed" if redirect else f"HTTP {status}"
+    return Outcome(
+        ok=False,
+        status_code=status,
+        error=error,
+        duration_ms=result.duration_ms,
+        retry_after=result.headers.get("retry-after") if status in {429, 503} else None,
+        gone=status == 410,
+    )
+
+
+class Transport:
+    content_type: ClassVar[str] = "application/json"
+
+    def send(self, delivery: Delivery) -> Outcome:
+        raise NotImplementedError
+
+
+class WebhookTransport(Transport):
+    """Signed JSON POST with Standard Webhooks headers; webhook-id is the same on every retry."""
+
+    def send(self, delivery: Delivery) -> Outcome:
+        endpoint = delivery.endpoint
+        body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+        # The real clock, not a test's `now`: receivers check the timestamp against theirs.
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": self.content_type,
+            "webhook-id": delivery.message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(
+                secret=endpoint.secret,
+                message_id=delivery.message_id,
+                timestamp=timestamp,
+                body=body,
+            ),
+        }
+        return _outcome_of(http.post(endpoint.url, body=body, headers=headers))
+
+
+class FhirTransport(WebhookTransport):
+    """The same signed POST; the payload is the FHIR message Bundle built with the delivery."""
+
+    content_type = "application/fhir+json"
+
+
+def _page_url(delivery: Delivery) -> str:
+    """The referral's page for this endpoint's side: the partner's inbox or the crew's status."""
+    event = delivery.event
+    if event is None:
+        return f"{settings.SITE_URL}/"
+    referral = event.referral
+    receiving = delivery.endpoint.organisation_id == referral.service.organisation_id
+    name = "partner-referral" if receiving else "referral-status"
+    try:
+        path = reverse(name, kwargs={"referral_id": referral.pk})
+    except NoReverseMatch:  # pages not mounted: the site's front page still helps
+        path = "/"
+    return f"{settings.SITE_URL}{path}"
+
+
+class EmailTransport(Transport):
+    """Django's email backend; only the event, the status and a link: no patient details."""
+
+    def send(self, delivery: Delivery) -> Outcome:
+        data = delivery.payload.get("data", {})
+        referral_id = data.get("referral_id")
+        started = time.monotonic()
+        if referral_id:
+            subject = f"frontdoor: {delivery.event_type} (status {data.get('status', '')})"
+            body = (
+                f"A referral to one of your services has an update: {delivery.event_type}.\n"
+                f"Status: {data.get('status', '')}\n\n"
+                f"Open it in frontdoor: {_page_url(delivery)}\n"
+                f"API: {referral_api_url(referral_id)}\n\n"
+                "Patient details are not sent by email. Sign in to read them.\n"
+                f"Message id: {delivery.message_id}\n"
+            )
+        else:
+            subject = f"frontdoor: {delivery.event_type}"
+            body = (
+                f"This is a {delivery.event_type} message from frontdoor "
+                f"({settings.SITE_URL}/).\nMessage id: {delivery.message_id}\n"
+            )
+        try:
+            send_mail(
+                subject,
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                [delivery.endpoint.email],
+                fail_silently=False,
+            )
+        except Exception as exc:  # any backend failure is a failed attempt, retried later
+            return Outcome(
+                ok=False,
+                error=f"email error: {exc or type(exc).__name__}"[:500],
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+        return Outcome(ok=True, duration_ms=int((time.monotonic() - started) * 1000))
+
+
+TRANSPORTS: dict[str, type[Transport]] = {
+    "webhook": WebhookTransport,
+    "fhir": FhirTransport,
+    "email": EmailTransport,
+}
+
+
+def transport_for(kind: str) -> Transport:
+    return TRANSPORTS[kind]()

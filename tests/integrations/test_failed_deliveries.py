@@ -1,0 +1,91 @@
+"""After the whole retry schedule a delivery fails, operators hear of it, and it can be replayed."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from config.errors import Conflict
+from directory.models import Role
+from integrations import services
+from integrations.models import Delivery
+from tests.factories import UserFactory
+from tests.integrations.conftest import PATIENT_DETAILS, make_endpoint, make_referral
+from tests.integrations.receiver import Answer, Receiver
+
+
+def _send_until_it_stops(delivery_id, now):
+    """Send at every due time, moving the clock forward; returns the times attempts ran at."""
+    times = []
+    while True:
+        delivery = Delivery.objects.get(pk=delivery_id)
+        if delivery.status != Delivery.Status.PENDING:
+            return times, delivery
+        now = max(now, delivery.next_attempt_at)
+        times.append(now)
+        services.delivery_send(delivery_id=delivery_id, now=now)
+
+
+@pytest.fixture
+def failing(provider, crew, service):
+    receiver = Receiver(*[Answer(500)] * 20)
+    make_endpoint(provider, url=receiver.url)
+    make_referral(crew, service)
+    yield receiver, Delivery.objects.get()
+    receiver.close()
+
+
+def test_it_retries_on_the_schedule_for_more_than_a_day_then_fails(failing, operator):
+    receiver, delivery = failing
+    start = timezone.now()
+    times, final = _send_until_it_stops(delivery.pk, start)
+
+    assert len(times) == 10
+    assert final.status == Delivery.Status.FAILED
+    assert final.failed_at == times[-1]
+    assert times[-1] - start >= timedelta(hours=24)
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    expected = services.RETRY_SCHEDULE[1:]
+    for gap, step in zip(gaps, expected, strict=True):
+        assert step * 0.9 <= gap <= step * 1.1
+    assert {r.headers["webhook-id"] for r in receiver.received} == {delivery.message_id}
+    assert final.attempts.count() == 10
+
+
+def test_it_emails_operators_when_a_delivery_fails(failing):
+    UserFactory(username="frank-operator", role=Role.OPERATOR, email="frank@frontdoor.test")
+    UserFactory(username="no-mail-operator", role=Role.OPERATOR, email="")
+    UserFactory(username="a-partner", role=Role.PARTNER, email="partner@alpha.test")
+    _, delivery = failing
+    _send_until_it_stops(delivery.pk, timezone.now())
+
+    (message,) = mail.outbox
+    assert sorted(message.to) == ["frank@frontdoor.test", "oncall@frontdoor.test"]
+    assert f"delivery {delivery.pk} failed" in message.subject
+    assert "HTTP 500" in message.body
+    for detail in PATIENT_DETAILS:
+        assert detail not in message.body
+
+
+def test_replay_puts_a_failed_delivery_back_with_its_message_id(failing):
+    receiver, delivery = failing
+    _send_until_it_stops(delivery.pk, timezone.now())
+    receiver.answers.clear()  # the receiver is fixed
+
+    replayed = services.delivery_replay(delivery_id=delivery.pk)
+    assert replayed.status == Delivery.Status.PENDING
+    assert replayed.failed_at is None
+    assert replayed.next_attempt_at <= timezone.now()
+
+    sent = services.delivery_send(delivery_id=delivery.pk)
+    assert sent.status == Delivery.Status.DELIVERED
+    assert receiver.received[-1].headers["webhook-id"] == delivery.message_id
+    assert sent.attempts.count() == 11
+
+
+def test_replay_refuses_a_delivery_that_is_still_pending(failing):
+    _, delivery = failing
+    with pytest.raises(Conflict) as refused:
+        services.delivery_replay(delivery_id=delivery.pk)
+    assert refused.value.code == "not_replayable"
