@@ -1,3 +1,12 @@
-"""The planners' reports page, mounted at /reports/."""
+"""The planners' reports page and its charts, mounted at /reports/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from referrals import reports_views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", reports_views.reports_page, name="index"),
+    path("charts/<slug:name>.svg", reports_views.reports_chart, name="chart"),
+]

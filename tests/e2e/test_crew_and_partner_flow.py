@@ -182,11 +182,6 @@ def test_a_partner_declines_and_a_crew_cancels(pages, world):
     assert Referral.objects.get(pk=cancelled.pk).status == Status.CANCELLED
 
 
-@pytest.mark.xfail(
-    reason="reports page (H5): its .fd-table-scroll regions need tabindex=0, role=region and "
-    "a label (axe scrollable-region-focusable, serious); remove this mark once they have them",
-    strict=False,
-)
 def test_a_planner_lands_on_the_reports(pages, world):
     UserFactory(username="e2e-planner", organisation=world["crew"].organisation, role=Role.PLANNER)
     planner = log_in(pages, "e2e-planner", "planner")

@@ -1,0 +1,302 @@
+"""The planners' reports page and its charts (server-side SVG from pygal).
+
+Each chart is its own URL, /reports/charts/<name>.svg?<filters>, shown with <img> beside
+the table it is drawn from, so the page needs no script and no inline style (CSP: self).
+pygal's SVG carries its own <style>; the chart responses get their own policy allowing
+that and nothing else (no script, no external load).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pygal
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from pygal.etree import etree
+from pygal.style import Style
+
+from config.errors import DomainError
+from directory.models import ICS, Borough, Category, Service
+from directory.permissions import can_read_reports
+from referrals import reports
+
+WEEKS_SHOWN = 12
+OUTCOMES = [
+    ("open", "Still open", "#768692"),
+    ("accepted", "Accepted", "#005eb8"),
+    ("completed", "Completed", "#007f3b"),
+    ("declined", "Declined", "#d5281b"),
+    ("cancelled", "Cancelled", "#425563"),
+    ("expired", "Expired", "#ffb81c"),
+]
+PALETTE = ("#005eb8", "#007f3b", "#d5281b", "#ffb81c", "#330072", "#ae2573", "#00a499")
+RESPONSE_SERIES = [
+    ("acknowledge_median_minutes", "Acknowledge, median"),
+    ("acknowledge_p90_minutes", "Acknowledge, 90th percentile"),
+    ("accept_median_minutes", "Accept, median"),
+    ("accept_p90_minutes", "Accept, 90th percentile"),
+]
+GAP_BOROUGHS_CHARTED = 12
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _allowed(request: HttpRequest) -> None:
+    if not can_read_reports(request.user):
+        raise PermissionDenied
+
+
+def _filters(request: HttpRequest) -> tuple[reports.ReportFilters, dict[str, list[str]]]:
+    """The page's filters; without dates, the last 12 whole weeks up to today."""
+    params = request.GET.copy()
+    today = timezone.localdate()
+    if not params.get("from") and not params.get("to"):
+        monday = today - timedelta(days=today.weekday())
+        params["from"] = (monday - timedelta(weeks=WEEKS_SHOWN - 1)).isoformat()
+        params["to"] = today.isoformat()
+    try:
+        return reports.report_filters_from(params), {}
+    except DomainError as refused:
+        return reports.ReportFilters(
+            date_from=today - timedelta(weeks=WEEKS_SHOWN), date_to=today
+        ), refused.fields
+
+
+# --- data behind the charts ----------------------------------------------------------
+
+
+def _weekly(filters):
+    return reports.referral_report(filters=filters, group_by="week")
+
+
+def _by_category(filters):
+    return reports.referral_report(filters=filters, group_by="category")
+
+
+def _by_ics(filters):
+    return reports.referral_report(filters=filters, group_by="ics")
+
+
+def _gap_matrix(filters) -> dict[str, Any]:
+    """Gaps as boroughs x categories (only those with any gap), most gaps first."""
+    rows = [row for row in reports.gap_report(filters=filters) if row["gaps"]]
+    boroughs: dict[str, int] = {}
+    categories: dict[str, str] = {}
+    cells: dict[tuple[str, str], int] = {}
+    for row in rows:
+        boroughs[row["borough_name"]] = boroughs.get(row["borough_name"], 0) + row["gaps"]
+        categories[row["category"]] = row["category_name"]
+        cells[(row["borough_name"], row["category"])] = row["gaps"]
+    ordered = sorted(boroughs, key=lambda name: (-boroughs[name], name))
+    return {
+        "rows": rows,
+        "boroughs": ordered,
+        "categories": sorted(categories.items(), key=lambda item: item[1]),
+        "table": [
+            {
+                "borough": name,
+                "cells": [
+                    cells.get((name, code), 0) for code in sorted(categories, key=categories.get)
+                ],
+                "total": boroughs[name],
+            }
+            for name in ordered
+        ],
+        "cells": cells,
+    }
+
+
+# --- charts --------------------------------------------------------------------------
+
+
+def _style(colors=PALETTE) -> Style:
+    return Style(
+        background="white",
+        plot_background="white",
+        foreground="#212b32",
+        foreground_strong="#212b32",
+        foreground_subtle="#4c6272",
+        colors=tuple(colors),
+        font_family="Arial, Helvetica, sans-serif",
+        label_font_size=13,
+        major_label_font_size=13,
+        legend_font_size=13,
+        title_font_size=16,
+        value_font_size=12,
+    )
+
+
+def _chart(kind, *, colors=PALETTE, **config):
+    return kind(
+        style=_style(colors),
+        js=[],  # no script: the chart is shown as an image
+        width=900,
+        height=420,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=3,
+        truncate_legend=-1,
+        truncate_label=-1,
+        no_data_text="No data for these filters",
+        **config,
+    )
+
+
+def chart_weekly(filters) -> pygal.Graph:
+    rows = _weekly(filters)
+    chart = _chart(
+        pygal.StackedBar,
+        colors=[color for _, _, color in OUTCOMES],
+        title="Referrals per week, by outcome",
+        x_label_rotation=30,
+        y_title="Referrals",
+    )
+    chart.x_labels = [row["label"] for row in rows]
+    if any(row["referrals"] for row in rows):
+        for key, label, _ in OUTCOMES:
+            chart.add(label, [row[key] for row in rows])
+    return chart
+
+
+def chart_acceptance(filters) -> pygal.Graph:
+    rows = [row for row in _by_category(filters) if row["acceptance_rate"] is not None]
+    chart = _chart(
+        pygal.HorizontalBar,
+        title="Acceptance rate by category (%)",
+        range=(0, 100),
+        show_legend=False,
+        print_values=True,
+        value_formatter=lambda value: f"{value:.0f}%",
+    )
+    chart.x_labels = [row["label"] for row in rows]
+    if rows:
+        chart.add("Acceptance rate", [round(row["acceptance_rate"] * 100, 1) for row in rows])
+    return chart
+
+
+def chart_response(filters) -> pygal.Graph:
+    rows = _by_ics(filters)
+    chart = _chart(
+        pygal.Bar,
+        title="Response times by ICS (minutes)",
+        y_title="Minutes",
+        colors=("#41b6e6", "#005eb8", "#78be20", "#007f3b"),
+    )
+    chart.x_labels = [row["label"] for row in rows]
+    if any(row[key] is not None for row in rows for key, _ in RESPONSE_SERIES):
+        for key, label in RESPONSE_SERIES:
+            chart.add(label, [row[key] for row in rows])
+    return chart
+
+
+def chart_gaps(filters) -> pygal.Graph:
+    matrix = _gap_matrix(filters)
+    boroughs = matrix["boroughs"][:GAP_BOROUGHS_CHARTED]
+    chart = _chart(
+        pygal.StackedBar,
+        title="Searches with no eligible open service, by borough and category",
+        x_label_rotation=30,
+        y_title="Searches",
+    )
+    chart.x_labels = boroughs
+    for code, name in matrix["categories"]:
+        chart.add(name, [matrix["cells"].get((borough, code), 0) for borough in boroughs])
+    return chart
+
+
+def svg_without_script(chart: pygal.Graph) -> bytes:
+    """The chart's SVG less the config <script> pygal always embeds (tooltips we do not use)."""
+    tree = chart.render_tree()
+    for parent in list(tree.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return b"<?xml version='1.0' encoding='utf-8'?>\n" + etree.tostring(tree)
+
+
+CHARTS = {
+    "weekly": chart_weekly,
+    "acceptance": chart_acceptance,
+    "response": chart_response,
+    "gaps": chart_gaps,
+}
+
+
+@require_GET
+@login_required
+def reports_chart(request: HttpRequest, name: str) -> HttpResponse:
+    _allowed(request)
+    if name not in CHARTS:
+        raise Http404
+    filters, _ = _filters(request)
+    response = HttpResponse(svg_without_script(CHARTS[name](filters)), content_type="image/svg+xml")
+    response["Content-Security-Policy"] = CHART_POLICY
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+# --- the page ------------------------------------------------------------------------
+
+
+def _query(filters: reports.ReportFilters, **extra: str) -> str:
+    query = QueryDict(mutable=True)
+    query.update(filters.as_query())
+    query.update(extra)
+    return query.urlencode()
+
+
+@require_GET
+@login_required
+def reports_page(request: HttpRequest) -> HttpResponse:
+    _allowed(request)
+    filters, errors = _filters(request)
+    weekly = _weekly(filters)
+    by_category = _by_category(filters)
+    by_ics = _by_ics(filters)
+    gaps = _gap_matrix(filters)
+    totals = reports.referral_totals(filters=filters)
+    busiest = max(weekly, key=lambda row: row["referrals"], default=None)
+    query = _query(filters)
+
+    def export(path: str, fmt: str, **extra: str) -> str:
+        return f"{reverse(path)}?{_query(filters, format=fmt, **extra)}"
+
+    exports = [
+        ("Referrals per week", "reports-api:referrals", {"group_by": "week"}),
+        ("Referrals by category", "reports-api:referrals", {"group_by": "category"}),
+        ("Referrals by ICS", "reports-api:referrals", {"group_by": "ics"}),
+        ("Referrals by service", "reports-api:referrals", {"group_by": "service"}),
+        ("Referrals by outcome", "reports-api:referrals", {"group_by": "outcome"}),
+        ("Gaps by borough and category", "reports-api:gaps", {}),
+        ("One row per referral (de-identified)", "reports-api:referral-rows", {}),
+    ]
+    context = {
+        "filters": filters,
+        "errors": errors,
+        "query": query,
+        "totals": totals,
+        "weekly": weekly,
+        "busiest": busiest,
+        "outcomes": OUTCOMES,
+        "by_category": by_category,
+        "by_ics": by_ics,
+        "gaps": gaps,
+        "exports": [
+            {
+                "label": label,
+                "csv": export(name, "csv", **extra),
+                "xlsx": export(name, "xlsx", **extra),
+            }
+            for label, name, extra in exports
+        ],
+        "ics_choices": ICS.choices,
+        "boroughs": Borough.objects.order_by("name"),
+        "categories": Category.objects.order_by("name"),
+        "services": Service.objects.filter(active=True).order_by("name").only("pk", "name"),
+    }
+    return render(request, "reports/index.html", context)
