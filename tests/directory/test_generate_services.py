@@ -1,0 +1,68 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry, WeeklyWindow
+from directory.services import services_index_rebuild
+
+
+def _generate(*args):
+    out = StringIO()
+    call_command("generate_services", *map(str, args), stdout=out)
+    return out.getvalue()
+
+
+def _index():
+    return (
+        sorted(
+            ServiceSearchEntry.objects.values_list(
+                "service_id", "category_id", "latitude", "longitude"
+            )
+        ),
+        sorted(WeeklyWindow.objects.values_list("service_id", "starts", "ends")),
+    )
+
+
+def test_it_makes_the_number_of_services_asked_for_across_london(db):
+    report = _generate(120, "--batch-size", 50)
+    assert Service.objects.count() == 120
+    assert "Made 120 synthetic services" in report
+    assert Location.objects.values("borough").distinct().count() > 20
+    for service in Service.objects.prefetch_related("categories", "opening_spans")[:20]:
+        assert service.categories.exists()
+        assert service.opening_spans.exists()
+    lats = Location.objects.values_list("latitude", flat=True)
+    assert min(lats) > 51.25 and max(lats) < 51.72
+
+
+def test_it_adds_to_what_is_there_and_reuses_its_organisations(db):
+    _generate(30)
+    _generate(30, "--seed", 2)
+    assert Service.objects.count() == 60
+    assert Service.objects.values("organisation").distinct().count() <= 8
+
+
+def test_it_writes_the_search_index_as_the_rebuild_would(db):
+    _generate(60, "--batch-size", 25)
+    written = _index()
+    assert written[0] and written[1]
+    services_index_rebuild()
+    assert _index() == written
+
+
+def test_it_varies_hours_capacity_and_eligibility(db):
+    _generate(200)
+    assert len(set(Service.objects.values_list("capacity_status", flat=True))) >= 3
+    assert Service.objects.filter(min_age=65).exists()
+    assert Service.objects.filter(max_age=17).exists()
+    assert (
+        OpeningSpan.objects.filter(weekday=5).count()
+        < OpeningSpan.objects.filter(weekday=0).count()
+    )
+
+
+def test_it_refuses_a_count_below_one(db):
+    with pytest.raises(CommandError):
+        _generate(0)
+    assert Service.objects.count() == 0
