@@ -1,0 +1,373 @@
+"""Referrals API: create (idempotent), list, read (audited), events, and the answers.
+
+One APIView per operation, nested InputSerializer/OutputSerializer; the work happens in
+services.py and selectors.py. The referral's UUID is the only identifier in URLs; no
+patient detail is ever put in a URL or a log line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from directory import permissions
+from directory.models import Sex
+from directory.postcodes import normalise_postcode
+from referrals import selectors, services
+from referrals.idempotency import check_key, idempotent_response
+from referrals.models import DeclineReason, Mobility, PatientAccess, Urgency
+from referrals.nhs_number import normalise_nhs_number
+
+# --- input ---------------------------------------------------------------------------
+
+
+class ObservationsSerializer(serializers.Serializer):
+    """Structured observations; every one optional, each within a physiological range."""
+
+    respiratory_rate = serializers.IntegerField(required=False, min_value=0, max_value=80)
+    spo2 = serializers.IntegerField(required=False, min_value=50, max_value=100)
+    supplemental_oxygen = serializers.BooleanField(required=False)
+    heart_rate = serializers.IntegerField(required=False, min_value=0, max_value=300)
+    systolic_bp = serializers.IntegerField(required=False, min_value=0, max_value=300)
+    diastolic_bp = serializers.IntegerField(required=False, min_value=0, max_value=200)
+    temperature = serializers.FloatField(required=False, min_value=25.0, max_value=45.0)
+    consciousness = serializers.ChoiceField(
+        required=False,
+        choices=[
+            ("A", "Alert"),
+            ("C", "New confusion"),
+            ("V", "Voice"),
+            ("P", "Pain"),
+            ("U", "Unresponsive"),
+        ],
+    )
+    blood_glucose = serializers.FloatField(required=False, min_value=0.0, max_value=50.0)
+    news2 = serializers.IntegerField(required=False, min_value=0, max_value=20)
+
+
+class PatientSerializer(serializers.Serializer):
+    nhs_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    given_name = serializers.CharField(max_length=100)
+    family_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    postcode = serializers.CharField(required=False, allow_blank=True, max_length=10)
+
+    def validate_nhs_number(self, value: str) -> str:
+        if not value.strip():
+            return ""
+        normal = normalise_nhs_number(value)
+        if normal is None:
+            raise serializers.ValidationError("Not a valid NHS number (Modulus 11 check).")
+        return normal
+
+    def validate_date_of_birth(self, value: date) -> date:
+        today = timezone.localdate()
+        if value > today:
+            raise serializers.ValidationError("The date of birth is in the future.")
+        if today.year - value.year > 130:
+            raise serializers.ValidationError("The date of birth is too long ago.")
+        return value
+
+    def validate_postcode(self, value: str) -> str:
+        if not value.strip():
+            return ""
+        normal = normalise_postcode(value)
+        if normal is None:
+            raise serializers.ValidationError("Not a UK postcode.")
+        return normal
+
+
+class ClinicalSerializer(serializers.Serializer):
+    category = serializers.SlugField(max_length=40)
+    presenting_complaint = serializers.CharField(max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    observations = ObservationsSerializer(required=False)
+    safeguarding_concern = serializers.BooleanField(required=False, default=False)
+    safeguarding_details = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    mobility = serializers.ChoiceField(choices=Mobility.choices, required=False, default="unknown")
+
+
+class ConsentSerializer(serializers.Serializer):
+    given = serializers.BooleanField()
+
+    def validate_given(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("The patient's consent must be given.")
+        return value
+
+
+# --- output --------------------------------------------------------------------------
+
+
+class _NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ReferralSummarySerializer(serializers.Serializer):
+    """A referral without patient details (lists, answers to transitions)."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    urgency = serializers.CharField()
+    incident_reference = serializers.CharField()
+    service = _NamedSerializer()
+    receiving_organisation = _NamedSerializer(source="service.organisation")
+    referring_organisation = _NamedSerializer()
+    category = serializers.CharField(source="category.code")
+    age_band = serializers.CharField()
+    decline_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    acknowledge_due_at = serializers.DateTimeField()
+    answer_due_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField()
+    actions = serializers.SerializerMethodField()
+
+    def get_actions(self, referral) -> list[str]:
+        user = self.context.get("user")
+        return services.referral_actions_for(user=user, referral=referral) if user else []
+
+
+class _PatientOutSerializer(serializers.Serializer):
+    nhs_number = serializers.CharField()
+    given_name = serializers.CharField()
+    family_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    sex = serializers.CharField()
+    phone = serializers.CharField()
+    address = serializers.CharField()
+    postcode = serializers.CharField()
+    age_band = serializers.CharField()
+    borough = serializers.CharField(source="patient_borough.name", default=None)
+    details_purged_at = serializers.DateTimeField(source="patient_details_purged_at")
+
+
+class _ClinicalOutSerializer(serializers.Serializer):
+    category = serializers.CharField(source="category.code")
+    presenting_complaint = serializers.CharField()
+    summary = serializers.CharField()
+    observations = serializers.JSONField()
+    safeguarding_concern = serializers.BooleanField()
+    safeguarding_details = serializers.CharField()
+    mobility = serializers.CharField()
+
+
+class _ConsentOutSerializer(serializers.Serializer):
+    given = serializers.BooleanField(source="consent_given")
+    recorded_at = serializers.DateTimeField(source="consent_recorded_at")
+
+
+class ReferralDetailSerializer(ReferralSummarySerializer):
+    """A referral with its patient details: every read of it must be audited."""
+
+    referring_user = serializers.CharField(source="referring_user.username", default=None)
+    patient = _PatientOutSerializer(source="*")
+    clinical = _ClinicalOutSerializer(source="*")
+    consent = _ConsentOutSerializer(source="*")
+    decline_note = serializers.CharField()
+    outcome = serializers.CharField()
+    cancel_reason = serializers.CharField()
+    holds_slot = serializers.BooleanField()
+
+
+class ReferralEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField(source="event_type")
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    at = serializers.DateTimeField(source="created_at")
+    actor = serializers.CharField(source="actor.username", default=None)
+    actor_organisation = serializers.CharField(source="actor_organisation.name", default=None)
+    reason_code = serializers.CharField()
+    note = serializers.CharField()
+
+
+# --- views ---------------------------------------------------------------------------
+
+
+class ReferralCreateApi(APIView):
+    """POST: send a referral. Requires an Idempotency-Key header."""
+
+    class InputSerializer(serializers.Serializer):
+        service = serializers.IntegerField(min_value=1)
+        incident_reference = serializers.CharField(max_length=40)
+        urgency = serializers.ChoiceField(choices=Urgency.choices)
+        patient = PatientSerializer()
+        clinical = ClinicalSerializer()
+        consent = ConsentSerializer()
+
+    OutputSerializer = ReferralDetailSerializer
+
+    @extend_schema(
+        operation_id="referrals_create",
+        request=InputSerializer,
+        responses={201: ReferralDetailSerializer},
+        parameters=[
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)
+        ],
+    )
+    def post(self, request):
+        key = check_key(request.headers.get("Idempotency-Key"))
+        data = ReferralCreateApi.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def create() -> tuple[int, dict]:
+            referral = services.referral_create(user=request.user, data=data.validated_data)
+            body = ReferralDetailSerializer(referral, context={"user": request.user}).data
+            return status.HTTP_201_CREATED, body
+
+        code, body = idempotent_response(
+            user=request.user, key=key, body=request.data, create=create
+        )
+        return Response(body, status=code)
+
+
+class ReferralListApi(APIView):
+    """GET: referrals the caller may see, newest first; filters status, service, since."""
+
+    OutputSerializer = ReferralSummarySerializer
+
+    @extend_schema(
+        operation_id="referrals_list",
+        parameters=[
+            OpenApiParameter("status", str, many=True),
+            OpenApiParameter("service", int),
+            OpenApiParameter("since", str, description="ISO 8601 date-time"),
+        ],
+        responses=ReferralSummarySerializer(many=True),
+    )
+    def get(self, request):
+        if not permissions.can_list_referrals(request.user):
+            raise PermissionDenied("Your role may not list referrals.")
+        referrals = selectors.referral_list(user=request.user, filters=request.query_params)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(referrals, request, view=self)
+        data = ReferralSummarySerializer(page, many=True, context={"user": request.user}).data
+        return paginator.get_paginated_response(data)
+
+
+class ReferralCollectionApi(ReferralCreateApi, ReferralListApi):
+    """/referrals/: GET is ReferralListApi, POST is ReferralCreateApi (one URL, two views)."""
+
+
+class ReferralDetailApi(APIView):
+    """GET: one referral with its patient details; every read is recorded."""
+
+    OutputSerializer = ReferralDetailSerializer
+
+    @extend_schema(responses=ReferralDetailSerializer)
+    def get(self, request, referral_id):
+        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        services.patient_access_record(
+            user=request.user, referral=referral, channel=PatientAccess.Channel.API
+        )
+        return Response(self.OutputSerializer(referral, context={"user": request.user}).data)
+
+
+class ReferralEventListApi(APIView):
+    """GET: the referral's transitions, oldest first."""
+
+    OutputSerializer = ReferralEventSerializer
+
+    @extend_schema(responses=ReferralEventSerializer(many=True))
+    def get(self, request, referral_id):
+        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        events = selectors.referral_events(referral=referral)
+        return Response(self.OutputSerializer(events, many=True).data)
+
+
+class _ReferralActionApi(APIView):
+    """One action of the state machine; answers with the referral (no patient details)."""
+
+    action = ""
+
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    OutputSerializer = ReferralSummarySerializer
+
+    def arguments(self, data: dict) -> dict:
+        """Map the validated body onto referral_transition's keyword arguments."""
+        return {"note": data.get("note", "")}
+
+    def act(self, request, referral_id) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = services.referral_transition(
+            referral_id=referral_id,
+            user=request.user,
+            action=self.action,
+            **self.arguments(data.validated_data),
+        )
+        return Response(self.OutputSerializer(referral, context={"user": request.user}).data)
+
+
+class ReferralAcknowledgeApi(_ReferralActionApi):
+    action = "acknowledge"
+
+    @extend_schema(request=_ReferralActionApi.InputSerializer, responses=ReferralSummarySerializer)
+    def post(self, request, referral_id):
+        return self.act(request, referral_id)
+
+
+class ReferralAcceptApi(_ReferralActionApi):
+    action = "accept"
+
+    @extend_schema(request=_ReferralActionApi.InputSerializer, responses=ReferralSummarySerializer)
+    def post(self, request, referral_id):
+        return self.act(request, referral_id)
+
+
+class ReferralDeclineApi(_ReferralActionApi):
+    action = "decline"
+
+    class InputSerializer(serializers.Serializer):
+        reason_code = serializers.ChoiceField(choices=DeclineReason.choices)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def arguments(self, data: dict) -> dict:
+        return {"reason_code": data["reason_code"], "note": data.get("note", "")}
+
+    @extend_schema(request=InputSerializer, responses=ReferralSummarySerializer)
+    def post(self, request, referral_id):
+        return self.act(request, referral_id)
+
+
+class ReferralCompleteApi(_ReferralActionApi):
+    action = "complete"
+
+    class InputSerializer(serializers.Serializer):
+        outcome = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def arguments(self, data: dict) -> dict:
+        return {"outcome": data.get("outcome", "")}
+
+    @extend_schema(request=InputSerializer, responses=ReferralSummarySerializer)
+    def post(self, request, referral_id):
+        return self.act(request, referral_id)
+
+
+class ReferralCancelApi(_ReferralActionApi):
+    action = "cancel"
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000)
+
+    def arguments(self, data: dict) -> dict:
+        return {"note": data["reason"]}
+
+    @extend_schema(request=InputSerializer, responses=ReferralSummarySerializer)
+    def post(self, request, referral_id):
+        return self.act(request, referral_id)

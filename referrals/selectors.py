@@ -1,0 +1,63 @@
+"""Referral reads: lists and single referrals, always through the visibility rule."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.http import Http404
+
+from config.errors import DomainError
+from directory import permissions
+from referrals.models import Referral, ReferralEvent, Status
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    service = django_filters.NumberFilter(field_name="service_id")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = Referral
+        fields = ["status", "service", "since"]
+
+
+def _base() -> QuerySet:
+    return Referral.objects.select_related(
+        "service", "service__organisation", "referring_organisation", "category"
+    )
+
+
+def referral_list(*, user, filters: dict[str, Any] | None = None) -> QuerySet:
+    """Referrals this user may see, newest first, narrowed by status, service and since.
+
+    `filters` may be request.query_params (status may repeat); a bad value is a 400 that
+    names the filter.
+    """
+    queryset = permissions.referrals_visible_to(user, _base())
+    filterset = ReferralFilter(filters or {}, queryset=queryset)
+    if not filterset.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
+        raise DomainError("A filter has a bad value.", code="invalid", fields=fields)
+    return filterset.qs.order_by("-created_at", "id")
+
+
+def referral_get(*, user, referral_id) -> Referral:
+    """One referral this user may see; Http404 if it does not exist or is not theirs to see."""
+    try:
+        referral_id = uuid.UUID(str(referral_id))
+    except ValueError as exc:
+        raise Http404("No such referral.") from exc
+    referral = permissions.referrals_visible_to(user, _base()).filter(pk=referral_id).first()
+    if referral is None:
+        raise Http404("No such referral.")
+    return referral
+
+
+def referral_events(*, referral: Referral) -> QuerySet:
+    """The referral's events, oldest first (the caller has already checked visibility)."""
+    return ReferralEvent.objects.filter(referral=referral).select_related(
+        "actor", "actor_organisation"
+    )

@@ -1,0 +1,59 @@
+"""GET /api/v1/referrals/: newest first, filtered by status, service and since."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from referrals.models import Referral, Status
+from tests.referrals.factories import referral_in
+
+URL = "/api/v1/referrals/"
+
+
+def _ids(answer) -> list[str]:
+    assert answer.status_code == 200, answer.json()
+    return [r["id"] for r in answer.json()["results"]]
+
+
+def test_it_lists_newest_first(api_as, crew, partner, service):
+    older = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    newer = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    Referral.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert _ids(api_as(crew).get(URL)) == [str(newer.pk), str(older.pk)]
+
+
+def test_it_filters_by_status(api_as, crew, partner, service):
+    sent = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    declined = referral_in(Status.DECLINED, crew=crew, partner=partner, service=service)
+    accepted = referral_in(Status.ACCEPTED, crew=crew, partner=partner, service=service)
+    assert _ids(api_as(crew).get(URL, {"status": "declined"})) == [str(declined.pk)]
+    both = set(_ids(api_as(crew).get(f"{URL}?status=sent&status=accepted")))
+    assert both == {str(sent.pk), str(accepted.pk)}
+
+
+def test_it_filters_by_service(api_as, crew, partner, operator, service, other_service):
+    mine = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    referral_in(Status.SENT, crew=crew, partner=partner, service=other_service)
+    assert _ids(api_as(operator).get(URL, {"service": service.pk})) == [str(mine.pk)]
+
+
+def test_it_filters_by_since(api_as, crew, partner, service):
+    old = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    new = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    Referral.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    assert _ids(api_as(crew).get(URL, {"since": since})) == [str(new.pk)]
+
+
+def test_it_names_a_bad_filter(api_as, crew):
+    answer = api_as(crew).get(URL, {"status": "lost", "since": "yesterday"})
+    assert answer.status_code == 400
+    assert set(answer.json()["error"]["fields"]) == {"status", "since"}
+
+
+def test_it_shows_no_patient_details_in_the_list(api_as, crew, partner, service):
+    referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    row = api_as(partner).get(URL).json()["results"][0]
+    assert "patient" not in row
+    assert row["age_band"] == "80+"
+    assert row["service"]["id"] == service.pk
