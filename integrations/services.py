@@ -344,16 +344,20 @@ def deliveries_enqueue_due(*, now: datetime | None = None) -> int:
 
 
 def referrals_expire_due() -> int:
-    """Expire unanswered referrals if the referrals app can (their events tell the crew)."""
+    """Housekeeping on each sweep: expire unanswered referrals (their events tell the crew)
+    and drop idempotency keys past their lifetime (their stored answers carry patient details).
+    """
+    # Imported here: referrals.services imports this module.
+    from referrals.idempotency import idempotency_keys_purge
+    from referrals.services import referrals_expire_overdue
+
     try:
-        from referrals.services import referrals_expire_overdue
-    except ImportError:
-        return 0
-    try:
-        return int(referrals_expire_overdue() or 0)
+        expired = referrals_expire_overdue()
+        idempotency_keys_purge()
     except Exception:
-        logger.exception("expiring overdue referrals failed; will try again on the next pass")
+        logger.exception("sweep housekeeping failed; will try again on the next pass")
         return 0
+    return expired
 
 
 # --- operators -------------------------------------------------------------------------
