@@ -101,7 +101,7 @@ def test_it_lets_partners_and_operators_into_the_admin(staff_partner, operator):
 
 
 @pytest.mark.parametrize("who", ["crew", "planner"])
-def test_it_keeps_crews_and_planners_out_even_with_staff_status(request, who):
+def test_it_keeps_crews_and_planners_out_even_with_staff_status(db, request, who):
     user = request.getfixturevalue(who)
     user.is_staff = True
     user.save(update_fields=["is_staff"])

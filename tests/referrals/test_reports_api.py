@@ -154,7 +154,7 @@ def test_it_refuses_bad_parameters_naming_the_field(api_as, planner, params, fie
 
 @pytest.mark.parametrize("url", [REFERRALS, ROWS, GAPS])
 @pytest.mark.parametrize("user", ["crew", "partner"])
-def test_it_refuses_crews_and_partners(api_as, request, url, user):
+def test_it_refuses_crews_and_partners(db, api_as, request, url, user):
     for fmt in ("json", "csv", "xlsx"):
         answer = api_as(request.getfixturevalue(user)).get(url, {"format": fmt})
         assert answer.status_code == 403

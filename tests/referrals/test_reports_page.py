@@ -76,7 +76,7 @@ def test_it_explains_a_bad_filter_and_shows_the_last_weeks(activity, planner):
 
 @pytest.mark.parametrize("user", ["crew", "partner"])
 @pytest.mark.parametrize("url", ["/reports/", "/reports/charts/weekly.svg"])
-def test_it_refuses_crews_and_partners(request, user, url):
+def test_it_refuses_crews_and_partners(db, request, user, url):
     assert browser_as(request.getfixturevalue(user)).get(url).status_code == 403
 
 
