@@ -226,12 +226,11 @@ def _time_endpoint(searches: list[dict]) -> list[float]:
 
 def _time_raw_sql(searches: list[dict], url: str) -> list[float]:
     import psycopg
-    from django.db import connection
 
     from directory.search import (
         Moment,
         candidates_queryset,
-        fast_rows_queryset,
+        fast_rows_sql,
         search_query_from_params,
     )
 
@@ -242,8 +241,10 @@ def _time_raw_sql(searches: list[dict], url: str) -> list[float]:
         candidates = candidates_queryset(
             query, moment, categories=query.categories, radius_km=query.radius_km
         )
-        queryset = fast_rows_queryset(query, moment, candidates)
-        statements.append(queryset.query.get_compiler(connection=connection).as_sql())
+        # The statement the endpoint runs first (the best open services); %s placeholders
+        # as psycopg takes them.
+        sql, values = fast_rows_sql(query, moment, candidates, open_now=True, limit=query.limit)
+        statements.append((sql, values))
     timings = []
     with psycopg.connect(url) as conn:
         cursor = psycopg.ClientCursor(conn)

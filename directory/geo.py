@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
+from django.db import connection
 from django.db.models import F, FloatField, Value
-from django.db.models.expressions import CombinedExpression, ExpressionWrapper
+from django.db.models.expressions import CombinedExpression, ExpressionWrapper, RawSQL
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 
 EARTH_RADIUS_KM = 6371.0088
@@ -45,3 +46,22 @@ def distance_km_expression(
         Sin(half_dlambda), 2
     )
     return ExpressionWrapper(Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(a)), output_field=FloatField())
+
+
+def distance_km_sql(model, latitude: float, longitude: float) -> RawSQL:
+    """distance_km_expression as one raw SQL node on model's latitude/longitude columns.
+
+    The same sum, but Django compiles one node instead of a tree of twenty on every
+    query, which the search feels (H8). Values are parameters; only the model's own
+    quoted table and column names are pasted in.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    lat, lon = f"{table}.{quote('latitude')}", f"{table}.{quote('longitude')}"
+    phi0 = math.radians(latitude)
+    sql = (
+        f"(%s * ASIN(SQRT(POWER(SIN((RADIANS({lat}) - %s) / 2.0), 2)"
+        f" + %s * COS(RADIANS({lat})) * POWER(SIN((RADIANS({lon}) - %s) / 2.0), 2))))"
+    )
+    params = (2 * EARTH_RADIUS_KM, phi0, math.cos(phi0), math.radians(longitude))
+    return RawSQL(sql, params, output_field=FloatField())  # noqa: S611  (values are params)

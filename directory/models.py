@@ -337,6 +337,32 @@ class ServiceSearchEntry(models.Model):
     latitude = models.FloatField()
     longitude = models.FloatField()
 
+    # (H8) Copies of the service's eligibility and capacity, so the search judges a
+    # candidate from this row alone instead of fetching ~1,400 service rows per search.
+    # Written by service_index_rebuild and capacity_set. Rows written without them (e.g.
+    # by a bulk loader that knows only the four columns above) keep facts_copied False,
+    # and the search then reads the service itself for them (slower, never wrong).
+    facts_copied = models.BooleanField(default=False, db_default=False)
+    active = models.BooleanField(default=True, db_default=True)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    sexes = models.JSONField(default=list, db_default=[], blank=True)
+    covers_any = models.BooleanField(default=False, db_default=False)
+    bank_holiday_hours = models.CharField(
+        max_length=10,
+        choices=BankHolidayHours.choices,
+        default=BankHolidayHours.NORMAL,
+        db_default=BankHolidayHours.NORMAL,
+    )
+    capacity_status = models.CharField(
+        max_length=7,
+        choices=Capacity.choices,
+        default=Capacity.UNKNOWN,
+        db_default=Capacity.UNKNOWN,
+    )
+    capacity_slots = models.PositiveIntegerField(null=True, blank=True)
+    capacity_expires_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["service", "category"], name="one_entry_per_category")

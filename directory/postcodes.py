@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from config.errors import DomainError
-from directory.geo import bounding_box, great_circle_km
+from directory import reference
+from directory.geo import bounding_box, distance_km_sql, great_circle_km
 from directory.models import Borough, Postcode
 
 logger = logging.getLogger(__name__)
@@ -102,26 +103,30 @@ NEAREST_POSTCODE_KM = 1.0
 
 def postcode_nearest(latitude: float, longitude: float) -> Postcode | None:
     """The postcode-table row nearest a coordinate, if one lies within ~1 km."""
-    for radius in (0.25, NEAREST_POSTCODE_KM):
-        min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, radius)
-        rows = list(
-            Postcode.objects.filter(
-                latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon)
-            ).only("postcode", "latitude", "longitude", "borough_id")
+    # One query: the box's rows come from the (latitude, longitude) index and the
+    # database keeps only the nearest (H8: this runs on every search by coordinates).
+    min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, NEAREST_POSTCODE_KM)
+    return (
+        Postcode.objects.filter(
+            latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon)
         )
-        if rows:
-            best = min(
-                rows, key=lambda r: great_circle_km(latitude, longitude, r.latitude, r.longitude)
-            )
-            if great_circle_km(latitude, longitude, best.latitude, best.longitude) <= radius:
-                return best
-    return None
+        .annotate(distance=distance_km_sql(Postcode, latitude, longitude))
+        .filter(distance__lte=NEAREST_POSTCODE_KM)
+        .only("postcode", "latitude", "longitude", "borough_id")
+        .order_by("distance", "postcode")
+        .first()
+    )
 
 
 def borough_nearest(latitude: float, longitude: float) -> Borough | None:
     """The borough whose (approximate) centre is nearest: a last-resort guess."""
     return min(
-        Borough.objects.all(),
+        reference.boroughs(),
         key=lambda b: great_circle_km(latitude, longitude, b.centre_latitude, b.centre_longitude),
         default=None,
     )
+
+
+def borough_get(gss_code: str | None) -> Borough | None:
+    """A borough by its code, from the process's copy (no query)."""
+    return next((b for b in reference.boroughs() if b.gss_code == gss_code), None)

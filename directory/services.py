@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from config.errors import DomainError
@@ -24,6 +25,16 @@ CAPACITY_MAX_MINUTES = 120 * 60
 SETTABLE_STATUSES = (Capacity.GREEN, Capacity.AMBER, Capacity.RED)
 
 WEEK = WeeklyWindow.MINUTES_PER_WEEK
+# Service columns copied onto every ServiceSearchEntry of the service (see the model).
+SEARCH_CAPACITY_FIELDS = ("capacity_status", "capacity_slots", "capacity_expires_at")
+SEARCH_FACT_FIELDS = (
+    "active",
+    "min_age",
+    "max_age",
+    "sexes",
+    "bank_holiday_hours",
+    *SEARCH_CAPACITY_FIELDS,
+)
 DAY = 24 * 60
 
 
@@ -71,11 +82,47 @@ def capacity_set(
         "capacity_updated_by": user if getattr(user, "pk", None) else None,
         "capacity_expires_at": now + timedelta(minutes=expires_in_minutes),
     }
-    # One UPDATE: concurrent setters cannot leave a mix of two reports; the last one wins.
-    Service.objects.filter(pk=service.pk).update(**values)
+    with transaction.atomic():
+        # One UPDATE: concurrent setters cannot leave a mix of two reports; the last one wins.
+        Service.objects.filter(pk=service.pk).update(**values)
+        # The search's copy, in the same transaction so it never disagrees with the service.
+        ServiceSearchEntry.objects.filter(service_id=service.pk).update(
+            **{name: values[name] for name in SEARCH_CAPACITY_FIELDS}
+        )
     for name, value in values.items():
         setattr(service, name, value)
     return service
+
+
+def service_slot_take(*, service_id: int) -> bool:
+    """Take one of a service's counted slots for a referral; False if none is left.
+
+    Call inside the referral's transaction. The search's copy of the slots follows in the
+    same transaction, so the search never offers a slot that was just taken.
+    """
+    # Conditional UPDATE: the database decides who gets the last slot, never a read.
+    taken = Service.objects.filter(pk=service_id, capacity_slots__gt=0).update(
+        capacity_slots=F("capacity_slots") - 1
+    )
+    if taken:
+        _search_slots_copy(service_id)
+    return taken == 1
+
+
+def service_slot_return(*, service_id: int) -> None:
+    """Give a slot back (decline, cancel, expiry), unless the service stopped counting slots."""
+    returned = Service.objects.filter(pk=service_id, capacity_slots__isnull=False).update(
+        capacity_slots=F("capacity_slots") + 1
+    )
+    if returned:
+        _search_slots_copy(service_id)
+
+
+def _search_slots_copy(service_id: int) -> None:
+    # Copied from the service row rather than adjusted, so a copy can never drift.
+    ServiceSearchEntry.objects.filter(service_id=service_id).update(
+        capacity_slots=Subquery(Service.objects.filter(pk=service_id).values("capacity_slots")[:1])
+    )
 
 
 # --- search index ------------------------------------------------------------------------
@@ -120,9 +167,10 @@ def weekly_windows(spans: Iterable[tuple[int, object, object]]) -> list[tuple[in
 def service_index_rebuild(*, service: Service) -> None:
     """Rewrite the search's derived rows for one service: its category entries and windows.
 
-    Call after saving a service's categories, location, or weekly hours (the admin does
-    so after saving inlines; seed commands through services_index_rebuild). Dated
-    exceptions, capacity and eligibility are read live and need no rebuild.
+    Call after saving a service's categories, location, weekly hours, eligibility (age,
+    sexes, boroughs covered, active) or bank-holiday hours (the admin does so after
+    saving inlines; seed commands through services_index_rebuild). Capacity written by
+    capacity_set is copied there too; dated exceptions are read live.
     """
     services_index_rebuild(service_ids=[service.pk])
 
@@ -151,12 +199,18 @@ def _index_chunk(ids: list[int]) -> None:
     category_ids: dict[int, list[int]] = {}
     spans: dict[int, list[tuple]] = {}
     with transaction.atomic():
-        places = {
-            pk: (lat, lon)
-            for pk, lat, lon in Service.objects.filter(pk__in=ids).values_list(
-                "pk", "location__latitude", "location__longitude"
+        places: dict[int, tuple[float, float]] = {}
+        facts: dict[int, dict] = {}
+        for row in Service.objects.filter(pk__in=ids).values(
+            "pk", "location__latitude", "location__longitude", *SEARCH_FACT_FIELDS
+        ):
+            places[row["pk"]] = (row["location__latitude"], row["location__longitude"])
+            facts[row["pk"]] = {name: row[name] for name in SEARCH_FACT_FIELDS}
+        covering = set(
+            Service.boroughs_covered.through.objects.filter(service_id__in=ids).values_list(
+                "service_id", flat=True
             )
-        }
+        )
         through = Service.categories.through
         for service_id, category_id in through.objects.filter(service_id__in=ids).values_list(
             "service_id", "category_id"
@@ -174,6 +228,9 @@ def _index_chunk(ids: list[int]) -> None:
                         category_id=category_id,
                         latitude=latitude,
                         longitude=longitude,
+                        facts_copied=True,
+                        covers_any=service_id in covering,
+                        **facts[service_id],
                     )
                 )
             for starts, ends in weekly_windows(spans.get(service_id, [])):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from geopy.distance import geodesic
 
 from directory.models import Capacity
+from directory.services import service_index_rebuild
 from tests.factories import LocationFactory, ServiceFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -22,8 +23,13 @@ def point(km: float, bearing: float = 90.0) -> tuple[float, float]:
     return destination.latitude, destination.longitude
 
 
-def place_service(km: float = 1.0, *, bearing: float = 90.0, capacity=Capacity.GREEN, **kwargs):
-    """A service km from ORIGIN, open 24/7, with capacity live at AT unless told otherwise."""
+def place_service(
+    km: float = 1.0, *, bearing: float = 90.0, capacity=Capacity.GREEN, covers=(), **kwargs
+):
+    """A service km from ORIGIN, open 24/7, with capacity live at AT unless told otherwise.
+
+    covers: boroughs the service is limited to, saved as the admin saves them (then the
+    search index is rebuilt)."""
     latitude, longitude = point(km, bearing)
     kwargs.setdefault("capacity_status", capacity)
     kwargs.setdefault("capacity_updated_at", AT - timedelta(minutes=5))
@@ -31,7 +37,11 @@ def place_service(km: float = 1.0, *, bearing: float = 90.0, capacity=Capacity.G
     organisation = kwargs.pop("organisation", None)
     extra = {"organisation": organisation} if organisation else {}
     location = LocationFactory(latitude=latitude, longitude=longitude, **extra)
-    return ServiceFactory(location=location, organisation=location.organisation, **kwargs)
+    service = ServiceFactory(location=location, organisation=location.organisation, **kwargs)
+    if covers:
+        service.boroughs_covered.set(covers)
+        service_index_rebuild(service=service)
+    return service
 
 
 def search(client, **params):

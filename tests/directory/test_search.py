@@ -173,8 +173,7 @@ def test_it_explains_the_same_ranking_with_reasons_that_match_the_referral_check
     place_service(0.7, min_age=18, max_age=64)
     place_service(0.8, sexes=["female"])
     place_service(0.9, capacity_slots=0)
-    covered = place_service(1.0)
-    covered.boroughs_covered.set([borough("Camden")])
+    place_service(1.0, covers=[borough("Camden")])
     place_service(1.1, active=False)
     place_service(1.2)
 
@@ -203,10 +202,8 @@ def test_it_explains_the_same_ranking_with_reasons_that_match_the_referral_check
 
 
 def test_it_leaves_out_services_outside_their_area_but_keeps_those_covering_it(crew_api):
-    here = place_service(1.0)
-    here.boroughs_covered.set([borough("Westminster"), borough("Camden")])
-    elsewhere = place_service(1.1)
-    elsewhere.boroughs_covered.set([borough("Camden")])
+    here = place_service(1.0, covers=[borough("Westminster"), borough("Camden")])
+    place_service(1.1, covers=[borough("Camden")])
 
     assert ids(search(crew_api, category="falls")) == [here.pk]
 

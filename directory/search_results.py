@@ -1,0 +1,191 @@
+"""The search's answer for each service found: everything a crew needs (H8)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, QuerySet
+
+from directory import reference
+from directory.hours import LONDON, DayHours, OpenState, opening_state
+from directory.models import OpeningException, OpeningSpan, Service
+from directory.selectors import capacity_live, exceptions_window
+
+_SUMMARY_FIELDS = (
+    "name",
+    "public_name",
+    "organisation_id",
+    "phone",
+    "professional_phone",
+    "referral_instructions",
+    "accepts_referrals_when_closed",
+    "min_age",
+    "max_age",
+    "sexes",
+    "inclusion_criteria",
+    "exclusion_criteria",
+    "bank_holiday_hours",
+    "capacity_status",
+    "capacity_slots",
+    "capacity_updated_at",
+    "capacity_expires_at",
+)
+
+
+_summary_base: QuerySet | None = None
+
+
+def _summary_rows() -> QuerySet:
+    """The services' own columns as rows; resolved once per process and cloned per search,
+    as resolving these twenty-odd names costs more than the query itself."""
+    global _summary_base
+    if _summary_base is None:
+        _summary_base = Service.objects.values(
+            "id",
+            *_SUMMARY_FIELDS,
+            organisation_name=F("organisation__name"),
+            address=F("location__address"),
+            postcode=F("location__postcode"),
+            lat=F("location__latitude"),
+            lon=F("location__longitude"),
+            borough_id=F("location__borough_id"),
+            # Most services have no boroughs covered (nor exceptions): their queries
+            # below are then skipped.
+            covers=Exists(
+                Service.boroughs_covered.through.objects.filter(service_id=OuterRef("pk"))
+            ),
+        )
+    return _summary_base
+
+
+def describe(ranked: list[tuple], at: datetime) -> list[dict[str, Any]]:
+    """The full answer for each (rank, distance, id), in that order; hours read exactly.
+
+    Plain rows rather than model instances and prefetches: five light queries, no
+    per-row objects (this runs on every search)."""
+    if not ranked:
+        return []
+    ids = [row[2] for row in ranked]
+    window = exceptions_window(at)
+    rows = {
+        row["id"]: row
+        for row in _summary_rows()
+        .filter(pk__in=ids)
+        .annotate(
+            excepted=Exists(
+                OpeningException.objects.filter(service_id=OuterRef("pk"), date__range=window)
+            )
+        )
+    }
+    codes = {pk: code for code, pk in reference.category_ids_by_code().items()}
+    boroughs = {b.gss_code: b for b in reference.boroughs()}
+    categories: dict[int, list[str]] = {pk: [] for pk in ids}
+    for service_id, category_id in Service.categories.through.objects.filter(
+        service_id__in=ids
+    ).values_list("service_id", "category_id"):
+        categories[service_id].append(codes.get(category_id) or "")
+    covered: dict[int, list[str]] = {pk: [] for pk in ids}
+    for service_id, borough_id in Service.boroughs_covered.through.objects.filter(
+        service_id__in=[pk for pk, row in rows.items() if row["covers"]]
+    ).values_list("service_id", "borough_id"):
+        covered[service_id].append(boroughs[borough_id].name)
+    spans: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    for service_id, *span in OpeningSpan.objects.filter(service_id__in=ids).values_list(
+        "service_id", "weekday", "opens", "closes"
+    ):
+        spans[service_id].append(tuple(span))
+    exceptions: dict[int, dict] = {pk: {} for pk in ids}
+    for service_id, day, closed, opens, closes in OpeningException.objects.filter(
+        service_id__in=[pk for pk, row in rows.items() if row["excepted"]], date__range=window
+    ).values_list("service_id", "date", "closed", "opens", "closes"):
+        exceptions[service_id][day] = DayHours(closed, opens, closes)
+    answer = []
+    # Many services keep the same hours (24/7, office hours...): work each pattern out once.
+    states: dict[tuple, OpenState] = {}
+    for _rank, distance, pk in ranked:
+        row = rows[pk]
+        borough = boroughs[row["borough_id"]]
+        row.update(borough_name=borough.name, ics=borough.ics)
+        hours = (tuple(sorted(spans[pk])), tuple(sorted(exceptions[pk].items())))
+        key = (*hours, row["bank_holiday_hours"])
+        if key not in states:
+            states[key] = opening_state(spans[pk], exceptions[pk], row["bank_holiday_hours"], at)
+        state = states[key]
+        answer.append(_summary(row, categories[pk], covered[pk], state, at, distance))
+    return answer
+
+
+def service_summary(
+    service: Service, at: datetime, *, distance_km: float | None = None
+) -> dict[str, Any]:
+    """One service as the search shows it (expects the prefetches describe makes)."""
+    from directory.hours import service_opening_state
+
+    location = service.location
+    row = {name: getattr(service, name) for name in _SUMMARY_FIELDS}
+    row.update(
+        id=service.pk,
+        organisation_name=service.organisation.name,
+        address=location.address,
+        postcode=location.postcode,
+        lat=location.latitude,
+        lon=location.longitude,
+        borough_name=location.borough.name,
+        ics=location.borough.ics,
+    )
+    return _summary(
+        row,
+        [c.code for c in service.categories.all()],
+        [b.name for b in service.boroughs_covered.all()],
+        service_opening_state(service, at),
+        at,
+        distance_km,
+    )
+
+
+def _summary(
+    row: dict[str, Any],
+    categories: list[str],
+    covered: list[str],
+    state: OpenState,
+    at: datetime,
+    distance_km: float | None,
+) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "public_name": row["public_name"],
+        "organisation": {"id": row["organisation_id"], "name": row["organisation_name"]},
+        "categories": sorted(categories),
+        "distance_km": round(distance_km, 2) if distance_km is not None else None,
+        "open_now": state.open,
+        "next_change": state.next_change.astimezone(LONDON).isoformat()
+        if state.next_change
+        else None,
+        "capacity": {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in capacity_live(SimpleNamespace(**row), at).items()
+        },
+        "location": {
+            "address": row["address"],
+            "postcode": row["postcode"],
+            "lat": row["lat"],
+            "lon": row["lon"],
+            "borough": row["borough_name"],
+            "ics": row["ics"],
+        },
+        "phone": row["phone"],
+        "professional_phone": row["professional_phone"],
+        "referral_instructions": row["referral_instructions"],
+        "accepts_referrals_when_closed": row["accepts_referrals_when_closed"],
+        "eligibility": {
+            "min_age": row["min_age"],
+            "max_age": row["max_age"],
+            "sexes": row["sexes"] or [],
+            "boroughs_covered": sorted(covered),
+            "inclusion_criteria": row["inclusion_criteria"],
+            "exclusion_criteria": row["exclusion_criteria"],
+        },
+    }
