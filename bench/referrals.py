@@ -296,7 +296,9 @@ def _stop(process: subprocess.Popen, name: str) -> None:
         process.wait(timeout=5)
 
 
-def bench_throughput(data: dict, seconds: int, connections: int, worker_class: str) -> float:
+def bench_throughput(
+    data: dict, seconds: int, connections: int, worker_class: str, threads: int
+) -> float:
     port = _free_port()
     env = {**os.environ, **BENCH_ENV}
     env.pop("CELERY_BROKER_URL", None)
@@ -315,7 +317,7 @@ def bench_throughput(data: dict, seconds: int, connections: int, worker_class: s
         "5",
     ]
     if worker_class == "gthread":
-        command += ["--threads", "4"]
+        command += ["--threads", str(threads)]
     gunicorn = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own command
     try:
         _wait_for_port(port, 30)
@@ -379,8 +381,10 @@ def bench_throughput(data: dict, seconds: int, connections: int, worker_class: s
     created = totals.get(201, 0)
     rate = created / elapsed
     seconds_seen = [per_second.get(s, 0) for s in range(int(elapsed))]
+    per_worker = threads if worker_class == "gthread" else 1
     print(
-        f"throughput (gunicorn 2 {worker_class} workers, {connections} connections, "
+        f"throughput (gunicorn 2 {worker_class} workers x {per_worker} threads, "
+        f"{connections} connections, "
         f"{elapsed:.0f} s): {rate:.0f} referrals/s; answers {dict(sorted(totals.items()))}; "
         f"per second min {min(seconds_seen, default=0)} max {max(seconds_seen, default=0)}"
         f"   [load {_load()}]",
@@ -515,6 +519,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30, help="throughput run length")
     parser.add_argument("--connections", type=int, default=8, help="load generator threads")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--deliveries", type=int, default=200, help="referrals timed to receipt")
     parser.add_argument("--rate", type=float, default=10.0, help="referrals per second, step 3")
     args = parser.parse_args()
@@ -532,7 +537,9 @@ def main() -> None:
     data = setup_data()
 
     create_p50, create_p95 = bench_create(data, args.requests)
-    throughput = bench_throughput(data, args.seconds, args.connections, args.worker_class)
+    throughput = bench_throughput(
+        data, args.seconds, args.connections, args.worker_class, args.threads
+    )
     _cancel_waiting_deliveries()
     delivery_p50, delivery_p95 = bench_delivery(data, args.deliveries, args.rate)
 

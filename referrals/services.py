@@ -8,19 +8,21 @@ appends a ReferralEvent and hands it to the delivery outbox in the same transact
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from directory import permissions
-from directory.models import Borough, Category, Service
+from directory.models import Borough, Category, Service, User
 from directory.postcodes import postcode_locate
 from directory.selectors import service_eligibility_problem
+from directory.services import service_slot_return, service_slot_take
 from integrations.services import deliveries_create_for_event
 from referrals.models import (
     CLOSED_STATUSES,
@@ -93,6 +95,21 @@ def _patient_borough(postcode: str, service: Service) -> Borough | None:
     return service.location.borough
 
 
+# Categories are reference data from a data migration: read once per process, and again
+# after CATEGORY_CACHE_SECONDS so that an operator's edit in the admin shows up in time.
+CATEGORY_CACHE_SECONDS = 300.0
+_categories: dict[str, Category] = {}
+_categories_read_at = 0.0
+
+
+def _category_by_code(code: str) -> Category | None:
+    global _categories, _categories_read_at
+    if code not in _categories or time.monotonic() - _categories_read_at > CATEGORY_CACHE_SECONDS:
+        _categories = {category.code: category for category in Category.objects.all()}
+        _categories_read_at = time.monotonic()
+    return _categories.get(code)
+
+
 def _emit(event: ReferralEvent) -> None:
     # The outbox row is written in this same transaction: the event and its delivery
     # commit together or not at all.
@@ -147,7 +164,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
                 code="invalid_nhs_number",
                 fields={"patient": {"nhs_number": ["Not a valid NHS number."]}},
             )
-    category = Category.objects.filter(code=clinical["category"]).first()
+    category = _category_by_code(clinical["category"])
     if category is None:
         raise DomainError(
             "Unknown category.",
@@ -175,17 +192,21 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
     with transaction.atomic():
         holds_slot = False
         if service.capacity_slots is not None:
-            # Conditional UPDATE: the database decides who gets the last slot, never a read.
-            taken = Service.objects.filter(pk=service.pk, capacity_slots__gt=0).update(
-                capacity_slots=F("capacity_slots") - 1
-            )
-            if taken != 1:
+            # A conditional UPDATE inside: the database decides who gets the last slot.
+            if not service_slot_take(service_id=service.pk):
                 raise Conflict("The service has no slots left.", code="no_capacity")
             holds_slot = True
 
+        # The token check joins the user's organisation: reuse it rather than read it again
+        # for the outbox and the answer.
+        referring = (
+            {"referring_organisation": user.organisation}
+            if User.organisation.is_cached(user)
+            else {"referring_organisation_id": user.organisation_id}
+        )
         referral = Referral.objects.create(
             service=service,
-            referring_organisation_id=user.organisation_id,
+            **referring,
             referring_user=user,
             incident_reference=data["incident_reference"],
             urgency=data["urgency"],
@@ -350,9 +371,7 @@ def referral_transition(
             referral.holds_slot = False
             changed.append("holds_slot")
             # Give the slot back, unless the partner has since stopped counting slots.
-            Service.objects.filter(pk=referral.service_id, capacity_slots__isnull=False).update(
-                capacity_slots=F("capacity_slots") + 1
-            )
+            service_slot_return(service_id=referral.service_id)
         referral.save(update_fields=changed)
 
         event = ReferralEvent.objects.create(
