@@ -6,6 +6,7 @@ unique: name components after the view that holds them, and operations after the
 
 import re
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 
@@ -22,3 +23,10 @@ class AutoSchema(SpectacularAutoSchema):
         view = re.sub(r"Api$", "", type(self.view).__name__).lstrip("_")
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", view).lower()
         return f"{snake}_{self.method.lower()}"
+
+
+class FrontdoorTokenScheme(KnoxTokenScheme):
+    """Our one-query knox authenticator: the same header and token as knox's own scheme."""
+
+    target_class = "directory.permissions.TokenAuthentication"
+    name = "deviceToken"
