@@ -1,10 +1,19 @@
 """Shared fixtures: a few named users of different rights, as in healthchecks' hc/test.py."""
 
 import pytest
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from directory.models import Organisation, Role
 from tests.factories import OrganisationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """MD5 instead of PBKDF2's million rounds: most of a slow suite is hashing test users'
+    passwords (healthchecks does the same). Logins still check the password for real."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
