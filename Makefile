@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint format migrations-check bench-search clean
+.PHONY: install run serve test lint format migrations-check bench bench-search clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,10 @@ serve:
 	trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
+# The whole suite, with its ten slowest steps listed so the loop stays fast on purpose.
+# PYTEST_ARGS adds to the run, e.g. PYTEST_ARGS='-m "not e2e"' or PYTEST_ARGS=--durations=50.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=10 $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -57,6 +59,13 @@ format: install
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Every benchmark on PostgreSQL and Redis, then one table of each figure beside its target.
+# DATABASE_URL names a database of your own: each benchmark uses <name>_search (and
+# <name>_search_500k), <name>_referrals and <name>_export. BENCH_REDIS_URL is flushed.
+# BENCH_ARGS, e.g. BENCH_ARGS='--only search --search-sizes 50000'.
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-search: install
 	$(PY) bench/search.py
