@@ -167,7 +167,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     def authenticate_credentials(self, token: bytes):
         message = _("Invalid token.")
-        token = token.decode("utf-8")
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            # Tokens are hex; anything else in the header is a wrong token, not a 500.
+            raise exceptions.AuthenticationFailed(message) from None
         prefix = token[: CONSTANTS.TOKEN_KEY_LENGTH]
         model = get_token_model()
         holders = model.objects.filter(token_key=prefix).values("user")

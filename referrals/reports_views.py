@@ -61,7 +61,9 @@ def _filters(request: HttpRequest) -> tuple[reports.ReportFilters, dict[str, lis
         params["from"] = (monday - timedelta(weeks=WEEKS_SHOWN - 1)).isoformat()
         params["to"] = today.isoformat()
     try:
-        return reports.report_filters_from(params), {}
+        # The page draws weeks: the week grouping's span cap is the page's.
+        filters = reports.report_filters_from(params)
+        return reports.report_span_check(filters, report="week", today=today), {}
     except DomainError as refused:
         return reports.ReportFilters(
             date_from=today - timedelta(weeks=WEEKS_SHOWN), date_to=today
@@ -255,12 +257,29 @@ def _query(filters: reports.ReportFilters, **extra: str) -> str:
 def reports_page(request: HttpRequest) -> HttpResponse:
     _allowed(request)
     filters, errors = _filters(request)
-    weekly = _weekly(filters)
-    by_category = _by_category(filters)
-    by_ics = _by_ics(filters)
+    # Every figure shown is small-cell suppressed ("<5"); the busiest week is found first.
+    weekly_counts = _weekly(filters)
+    busiest_key = max(weekly_counts, key=lambda row: row["referrals"], default={}).get("key")
+    weekly = reports.referral_rows_suppressed(weekly_counts)
+    busiest = next((row for row in weekly if row["key"] == busiest_key), None)
+    by_category = reports.referral_rows_suppressed(
+        {**row, "accepted_and_completed": row["accepted"] + row["completed"]}
+        for row in _by_category(filters)
+    )
+    by_category = reports.suppress_small_cells(
+        by_category, counts=["accepted_and_completed"], base="", derived=[]
+    )
+    by_ics = reports.referral_rows_suppressed(_by_ics(filters))
     gaps = _gap_matrix(filters)
-    totals = reports.referral_totals(filters=filters)
-    busiest = max(weekly, key=lambda row: row["referrals"], default=None)
+    gaps["table"] = [
+        {
+            **row,
+            "cells": [reports.small_cell(cell) for cell in row["cells"]],
+            "total": reports.small_cell(row["total"]),
+        }
+        for row in gaps["table"]
+    ]
+    totals = reports.referral_rows_suppressed([reports.referral_totals(filters=filters)])[0]
     query = _query(filters)
 
     def export(path: str, fmt: str, **extra: str) -> str:

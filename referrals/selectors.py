@@ -16,7 +16,10 @@ from referrals.models import Referral, ReferralEvent, Status
 
 class ReferralFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    service = django_filters.NumberFilter(field_name="service_id")
+    # Bounded to a bigint: an id past it (service=10^25) is a bad filter, not a 500.
+    service = django_filters.NumberFilter(
+        field_name="service_id", min_value=1, max_value=2**63 - 1, decimal_places=0
+    )
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:

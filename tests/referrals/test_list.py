@@ -57,3 +57,9 @@ def test_it_shows_no_patient_details_in_the_list(api_as, crew, partner, service)
     assert "patient" not in row
     assert row["age_band"] == "80+"
     assert row["service"]["id"] == service.pk
+
+
+def test_it_refuses_a_service_id_past_a_bigint_naming_the_filter(api_as, crew):
+    answer = api_as(crew).get("/api/v1/referrals/", {"service": "1" + "0" * 25})
+    assert answer.status_code == 400
+    assert "service" in answer.json()["error"]["fields"]
