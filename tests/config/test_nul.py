@@ -1,8 +1,15 @@
 """A NUL character in any text is refused with 400 naming the field, and nothing changes."""
 
+import pytest
+
 from referrals.models import Referral, Status
-from tests.referrals.conftest import service  # noqa: F401 - the fixture
+from tests.factories import ServiceFactory
 from tests.referrals.factories import referral_body, referral_in
+
+
+@pytest.fixture
+def service(provider):
+    return ServiceFactory(organisation=provider, name="Alpha Falls Response")
 
 
 def test_it_refuses_a_nul_in_a_cancel_reason_naming_the_field(api_as, crew, partner, service):
