@@ -333,6 +333,20 @@ CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {"task": "integrations.sweep", "schedule": float(DELIVERY_SWEEP_SECONDS)},
 }
 
+# --- retention (patient details) ---------------------------------------------------------
+
+# Closed referrals keep their patient identifiers and free text this many days, then the
+# scheduled purge blanks them (reports keep the de-identified facts; the audit is kept).
+PATIENT_DETAILS_RETENTION_DAYS = env_int("PATIENT_DETAILS_RETENTION_DAYS", 90, minimum=1)
+# How often the purge runs: beat with a broker, run_deliveries without one.
+PATIENT_DETAILS_PURGE_SECONDS = env_int("PATIENT_DETAILS_PURGE_SECONDS", 3600, minimum=60)
+# The purge also blanks the incident (CAD) reference, which leads back to the patient.
+PURGE_INCIDENT_REFERENCE = env_bool("PURGE_INCIDENT_REFERENCE", True)
+CELERY_BEAT_SCHEDULE["referrals-purge-patient-details"] = {
+    "task": "referrals.purge_patient_details",
+    "schedule": float(PATIENT_DETAILS_PURGE_SECONDS),
+}
+
 # --- email ------------------------------------------------------------------------------
 
 try:

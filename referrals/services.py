@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
@@ -506,9 +507,25 @@ def referrals_purge_patient_details(*, older_than_days: int, now: datetime | Non
     due = Referral.objects.filter(
         status__in=CLOSED_STATUSES, closed_at__lt=cutoff, patient_details_purged_at__isnull=True
     )
+    blanks = dict(IDENTIFYING_BLANKS)
+    if settings.PURGE_INCIDENT_REFERENCE:
+        # The CAD incident number leads back to the patient in the ambulance trust's system.
+        blanks["incident_reference"] = ""
     with transaction.atomic():
         # Events first: once the referrals are marked purged the subquery no longer finds them.
         ReferralEvent.objects.filter(referral__in=due.values("id")).exclude(note="").update(note="")
-        purged = due.update(patient_details_purged_at=now, **IDENTIFYING_BLANKS)
+        purged = due.update(patient_details_purged_at=now, **blanks)
     logger.info("purged patient details of %s referrals", purged)
     return purged
+
+
+def referrals_purge_by_policy(*, now: datetime | None = None) -> tuple[int, int]:
+    """The scheduled purge (beat and the embedded loop): patient details of referrals closed
+    more than PATIENT_DETAILS_RETENTION_DAYS ago, and idempotency keys past their 24 hours.
+    Audit rows are never touched. Returns (referrals purged, keys deleted)."""
+    from referrals.idempotency import idempotency_keys_purge
+
+    purged = referrals_purge_patient_details(
+        older_than_days=settings.PATIENT_DETAILS_RETENTION_DAYS, now=now
+    )
+    return purged, idempotency_keys_purge(now=now)
