@@ -135,6 +135,11 @@ def can_read_reports(user) -> bool:
     return is_operator(user) or _role(user) == Role.PLANNER
 
 
+def reads_exact_small_counts(user) -> bool:
+    """Operators see report counts under the small-cell threshold; planners see "<5"."""
+    return is_operator(user)
+
+
 # --- DRF glue ------------------------------------------------------------------------
 
 

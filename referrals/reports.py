@@ -44,6 +44,7 @@ from django.utils.timezone import localdate
 
 from config.errors import DomainError
 from directory.models import ICS, Borough, Category, SearchLog, Service
+from directory.permissions import reads_exact_small_counts
 from referrals.models import AgeBand, DeclineReason, Referral, Status
 
 LONDON = ZoneInfo("Europe/London")
@@ -785,19 +786,33 @@ def small_cell(value: Any, threshold: int | None = None) -> Any:
     )[0]["n"]
 
 
-def referral_rows_suppressed(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def referral_rows_suppressed(
+    rows: Iterable[dict[str, Any]], *, threshold: int | None = None
+) -> list[dict[str, Any]]:
     return suppress_small_cells(
         rows,
         counts=COUNT_COLUMNS,
         base="referrals",
         derived=["acceptance_rate", *DURATION_COLUMNS],
+        threshold=threshold,
     )
 
 
-def gap_rows_suppressed(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def gap_rows_suppressed(
+    rows: Iterable[dict[str, Any]], *, threshold: int | None = None
+) -> list[dict[str, Any]]:
     return suppress_small_cells(
-        rows, counts=GAP_COUNT_COLUMNS, base="searches", derived=["gap_rate"]
+        rows,
+        counts=GAP_COUNT_COLUMNS,
+        base="searches",
+        derived=["gap_rate"],
+        threshold=threshold,
     )
+
+
+def small_cell_threshold_for(user) -> int:
+    """The threshold this reader's reports are suppressed at (1: nothing is suppressed)."""
+    return 1 if reads_exact_small_counts(user) else settings.REPORT_SMALL_CELL_THRESHOLD
 
 
 def referral_report_columns(group_by: str) -> list[str]:

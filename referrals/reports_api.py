@@ -123,7 +123,8 @@ class ReferralReportApi(_ReportApi):
         group_by = request.query_params.get("group_by") or "week"
         filters = reports.report_span_check(filters, report=group_by)
         rows = reports.referral_rows_suppressed(
-            reports.referral_report(filters=filters, group_by=group_by)
+            reports.referral_report(filters=filters, group_by=group_by),
+            threshold=reports.small_cell_threshold_for(request.user),
         )
         columns = reports.referral_report_columns(group_by)
         stem = f"referrals-by-{group_by}"
@@ -175,7 +176,8 @@ class GapReportApi(_ReportApi):
             reports.report_filters_from(request.query_params), report=reports.GAPS
         )
         rows: list[dict[str, Any]] = reports.gap_rows_suppressed(
-            reports.gap_report(filters=filters)
+            reports.gap_report(filters=filters),
+            threshold=reports.small_cell_threshold_for(request.user),
         )
         columns = reports.GAP_COLUMNS
         if chosen == "csv":

@@ -257,29 +257,36 @@ def _query(filters: reports.ReportFilters, **extra: str) -> str:
 def reports_page(request: HttpRequest) -> HttpResponse:
     _allowed(request)
     filters, errors = _filters(request)
-    # Every figure shown is small-cell suppressed ("<5"); the busiest week is found first.
+    # Every figure shown is small-cell suppressed ("<5") for planners; the busiest week is
+    # found before that.
+    threshold = reports.small_cell_threshold_for(request.user)
     weekly_counts = _weekly(filters)
     busiest_key = max(weekly_counts, key=lambda row: row["referrals"], default={}).get("key")
-    weekly = reports.referral_rows_suppressed(weekly_counts)
+    weekly = reports.referral_rows_suppressed(weekly_counts, threshold=threshold)
     busiest = next((row for row in weekly if row["key"] == busiest_key), None)
     by_category = reports.referral_rows_suppressed(
-        {**row, "accepted_and_completed": row["accepted"] + row["completed"]}
-        for row in _by_category(filters)
+        (
+            {**row, "accepted_and_completed": row["accepted"] + row["completed"]}
+            for row in _by_category(filters)
+        ),
+        threshold=threshold,
     )
     by_category = reports.suppress_small_cells(
-        by_category, counts=["accepted_and_completed"], base="", derived=[]
+        by_category, counts=["accepted_and_completed"], base="", derived=[], threshold=threshold
     )
-    by_ics = reports.referral_rows_suppressed(_by_ics(filters))
+    by_ics = reports.referral_rows_suppressed(_by_ics(filters), threshold=threshold)
     gaps = _gap_matrix(filters)
     gaps["table"] = [
         {
             **row,
-            "cells": [reports.small_cell(cell) for cell in row["cells"]],
-            "total": reports.small_cell(row["total"]),
+            "cells": [reports.small_cell(cell, threshold) for cell in row["cells"]],
+            "total": reports.small_cell(row["total"], threshold),
         }
         for row in gaps["table"]
     ]
-    totals = reports.referral_rows_suppressed([reports.referral_totals(filters=filters)])[0]
+    totals = reports.referral_rows_suppressed(
+        [reports.referral_totals(filters=filters)], threshold=threshold
+    )[0]
     query = _query(filters)
 
     def export(path: str, fmt: str, **extra: str) -> str:
