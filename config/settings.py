@@ -264,7 +264,7 @@ TOKEN_LIMIT_PER_USER = env_int("TOKEN_LIMIT_PER_USER", 10, minimum=1, maximum=10
 # django-axes counts failed logins on /login/, /admin/login/ and /api/v1/auth/token/ (all
 # go through django.contrib.auth.authenticate) per username and address. After
 # LOGIN_FAILURE_LIMIT failures that pair is locked out for LOGIN_LOCKOUT_MINUTES; operators
-# unlock early in the admin (Axes > Access attempts: delete) or with
+# unlock early in the admin (Axes > Access attempts: delete the row) or with
 # `manage.py axes_reset_username USERNAME`. A successful login clears the count.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -278,6 +278,7 @@ AXES_LOCKOUT_CALLABLE = "config.errors.login_locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "config.client.client_ip"
+AXES_ENABLE_ADMIN = False  # directory/admin.py registers the attempts for operators only
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

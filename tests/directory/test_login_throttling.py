@@ -82,3 +82,27 @@ def test_an_operator_can_unlock_an_account(crew):
     call_command("axes_reset_username", "alice-crew")
 
     assert _api_login(TEST_PASSWORD).status_code == 201
+
+
+def test_an_operator_can_unlock_an_account_in_the_admin(crew, operator):
+    from axes.models import AccessAttempt
+
+    for _ in range(5):
+        _api_login(WRONG)
+    attempt = AccessAttempt.objects.get(username="alice-crew")
+    admin = Client()
+    admin.force_login(operator)
+    assert admin.get("/admin/axes/accessattempt/").status_code == 200
+
+    answer = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+
+    assert answer.status_code == 302
+    assert _api_login(TEST_PASSWORD).status_code == 201
+
+
+def test_only_operators_see_login_attempts_in_the_admin(partner):
+    partner.is_staff = True
+    partner.save()
+    client = Client()
+    client.force_login(partner)
+    assert client.get("/admin/axes/accessattempt/").status_code == 403
