@@ -221,6 +221,32 @@ def svg_without_script(chart: pygal.Graph) -> bytes:
     return b"<?xml version='1.0' encoding='utf-8'?>\n" + etree.tostring(tree)
 
 
+def _chart_suppressed(name: str, chart: pygal.Graph, filters, threshold: int) -> None:
+    """A planner's chart hides what the tables beside it hide: counts from 1 to threshold-1
+    (weekly, gaps) and the rates and times of groups with fewer referrals (acceptance,
+    response). Applied to the chart's series after it is drawn up, before rendering."""
+    if threshold <= 1:
+        return
+    if name in {"weekly", "gaps"}:
+
+        def keep(index: int, value):
+            small = isinstance(value, int) and 0 < value < threshold
+            return None if small else value
+
+    else:
+        rows = _by_category(filters) if name == "acceptance" else _by_ics(filters)
+        hidden = {row["label"] for row in rows if row["referrals"] < threshold}
+        labels = list(chart.x_labels or [])
+
+        def keep(index: int, value):
+            return None if index < len(labels) and labels[index] in hidden else value
+
+    chart.raw_series = [
+        ([keep(index, value) for index, value in enumerate(values)], options)
+        for values, options in chart.raw_series
+    ]
+
+
 CHARTS = {
     "weekly": chart_weekly,
     "acceptance": chart_acceptance,
@@ -236,7 +262,9 @@ def reports_chart(request: HttpRequest, name: str) -> HttpResponse:
     if name not in CHARTS:
         raise Http404
     filters, _ = _filters(request)
-    response = HttpResponse(svg_without_script(CHARTS[name](filters)), content_type="image/svg+xml")
+    chart = CHARTS[name](filters)
+    _chart_suppressed(name, chart, filters, reports.small_cell_threshold_for(request.user))
+    response = HttpResponse(svg_without_script(chart), content_type="image/svg+xml")
     response["Content-Security-Policy"] = CHART_POLICY
     response["Cache-Control"] = "private, max-age=60"
     return response

@@ -119,3 +119,23 @@ def test_the_threshold_is_a_setting(api_as, planner, referrals, settings):
         api_as(planner).get(REFERRALS, {**WEEK, "group_by": "service"}).json()["rows"]
     )
     assert rows["Busy Falls"]["referrals"] == "<10"
+
+
+def _chart(user, name, **params):
+    client = Client()
+    client.force_login(user)
+    answer = client.get(f"/reports/charts/{name}.svg", {**WEEK, **params})
+    assert answer.status_code == 200
+    return answer.content.decode()
+
+
+def test_a_planners_charts_hide_small_counts(planner, operator, referrals):
+    quiet = {"service": referrals[-1].service_id}
+    assert 'class="value">2<' in _chart(operator, "weekly", **quiet)
+    assert 'class="value">2<' not in _chart(planner, "weekly", **quiet)
+
+
+def test_a_planners_charts_hide_rates_of_small_groups(planner, operator, referrals):
+    quiet = {"service": referrals[-1].service_id}
+    assert 'class="value">0%<' in _chart(operator, "acceptance", **quiet)
+    assert 'class="value">0%<' not in _chart(planner, "acceptance", **quiet)
