@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The settings default to production (DEBUG off); the everyday commands here are development.
+export DEBUG ?= true
 
 .PHONY: install run serve test lint format migrations-check bench bench-search clean
 

@@ -31,6 +31,7 @@ PLANNER = "bench-planner"
 def _setup_django() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")  # as before: the settings now default to production
     sys.path.insert(0, str(ROOT))
     import django
 

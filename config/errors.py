@@ -7,8 +7,12 @@ sees one shape whatever went wrong.
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -100,4 +104,57 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         code = "not_authenticated"
     message = str(getattr(exc, "detail", "")) or "Error."
     response.data = error_body(code, message)
+    return response
+
+
+# --- requests that never reach a view --------------------------------------------------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json_error(code: str, message: str, status_code: int) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=status_code)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: the API's error shape under /api/ (a body over the size limit is 413)."""
+    if isinstance(exception, RequestDataTooBig):
+        if _is_api(request):
+            return _json_error("too_large", "The request body is too large.", 413)
+        return HttpResponse("The request body is too large.", status=413, content_type="text/plain")
+    if _is_api(request):
+        return _json_error("bad_request", "Bad request.", 400)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: the API's error shape for unmatched /api/ paths, the NHS page elsewhere."""
+    if _is_api(request):
+        return _json_error("not_found", "Not found.", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the API's error shape under /api/ (the error itself is logged by Django)."""
+    if _is_api(request):
+        return _json_error("server_error", "Something went wrong on our side.", 500)
+    return defaults.server_error(request)
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out login: 429, in the API's shape or as a page."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = (
+        f"Too many failed sign-ins for this account from this address. Try again in "
+        f"{minutes} minutes, or ask an operator to unlock it."
+    )
+    if _is_api(request):
+        response = _json_error("locked_out", message, 429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(minutes * 60)
     return response

@@ -69,11 +69,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 # --- core -------------------------------------------------------------------------------
 
-DEBUG = env_bool("DEBUG", True)
+# Production is the default: development mode (debug pages, the public development key,
+# outbound calls to private addresses, no HSTS) only when DEBUG=true is set, as `make run`,
+# `make serve` and the test settings (config/settings_test.py) do.
+DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-key-for-the-embedded-demo-never-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("Environment variable SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "Environment variable SECRET_KEY must be set when DEBUG is off "
+        "(for development set DEBUG=true, as `make run` does)"
+    )
+if not DEBUG and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfigured(
+        "Environment variable SECRET_KEY is the public development key; set a secret one"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute address of this site, used in links sent to partners (webhooks, email).
@@ -91,6 +101,8 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files (no CDN)
+    "axes",  # login throttling and lockout: see "logins" below
     "directory",
     "referrals",
     "integrations",
@@ -100,12 +112,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.RefuseNulCharacters",  # PostgreSQL text cannot hold NUL
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",  # pages: see "content security policy" below
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: answers locked-out logins
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -189,12 +203,12 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is a registry decisio
 # --- content security policy (pages) ----------------------------------------------------
 
 # Self only: no inline scripts or styles, no third-party hosts. The NHS web fonts are
-# therefore not loaded (the design system falls back to Arial). The Swagger UI page loads
-# its scripts from a CDN and is left out of the policy.
+# therefore not loaded (the design system falls back to Arial). The Swagger UI page is
+# under the same policy: its scripts come from drf-spectacular-sidecar's static files and
+# its start-up script is a separate file (SpectacularSwaggerSplitView).
 from csp.constants import NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -213,12 +227,12 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "directory.permissions.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -238,7 +252,45 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+# At most this many live tokens per user (devices); a new login past it revokes the oldest.
+TOKEN_LIMIT_PER_USER = env_int("TOKEN_LIMIT_PER_USER", 10, minimum=1, maximum=1000)
+
+# --- logins -----------------------------------------------------------------------------
+
+# django-axes counts failed logins on /login/, /admin/login/ and /api/v1/auth/token/ (all
+# go through django.contrib.auth.authenticate) per username and address. After
+# LOGIN_FAILURE_LIMIT failures that pair is locked out for LOGIN_LOCKOUT_MINUTES; operators
+# unlock early in the admin (Axes > Access attempts: delete the row) or with
+# `manage.py axes_reset_username USERNAME`. A successful login clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.errors.login_locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "config.client.client_ip"
+AXES_ENABLE_ADMIN = False  # directory/admin.py registers the attempts for operators only
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a check: its password_changed hook revokes the user's API tokens on any change.
+    {"NAME": "directory.passwords.RevokeTokensOnPasswordChange"},
+]
 
 # --- directory --------------------------------------------------------------------------
 
@@ -251,6 +303,12 @@ CAPACITY_DEFAULT_TTL_MINUTES = env_int(
 GEOCODER = env_str("GEOCODER", "")
 GEOCODER_USER_AGENT = env_str("GEOCODER_USER_AGENT", "frontdoor")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "frontdoor-demo")
+
+# --- reports ----------------------------------------------------------------------------
+
+# Counts from 1 to this less one leave the system (reports page, API, CSV, XLSX) as "<5":
+# a handful of referrals in one place and week can point at a person.
+REPORT_SMALL_CELL_THRESHOLD = env_int("REPORT_SMALL_CELL_THRESHOLD", 5, minimum=1, maximum=100)
 
 # --- deliveries -------------------------------------------------------------------------
 
@@ -274,6 +332,20 @@ DELIVERY_LOOP_THREADS = env_int("DELIVERY_LOOP_THREADS", 4, minimum=1, maximum=6
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": "deliveries"}}
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {"task": "integrations.sweep", "schedule": float(DELIVERY_SWEEP_SECONDS)},
+}
+
+# --- retention (patient details) ---------------------------------------------------------
+
+# Closed referrals keep their patient identifiers and free text this many days, then the
+# scheduled purge blanks them (reports keep the de-identified facts; the audit is kept).
+PATIENT_DETAILS_RETENTION_DAYS = env_int("PATIENT_DETAILS_RETENTION_DAYS", 90, minimum=1)
+# How often the purge runs: beat with a broker, run_deliveries without one.
+PATIENT_DETAILS_PURGE_SECONDS = env_int("PATIENT_DETAILS_PURGE_SECONDS", 3600, minimum=60)
+# The purge also blanks the incident (CAD) reference, which leads back to the patient.
+PURGE_INCIDENT_REFERENCE = env_bool("PURGE_INCIDENT_REFERENCE", True)
+CELERY_BEAT_SCHEDULE["referrals-purge-patient-details"] = {
+    "task": "referrals.purge_patient_details",
+    "schedule": float(PATIENT_DETAILS_PURGE_SECONDS),
 }
 
 # --- email ------------------------------------------------------------------------------

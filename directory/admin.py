@@ -8,6 +8,8 @@ the search index is rebuilt whenever a service or a site changes.
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -540,3 +542,26 @@ class SearchLogAdmin(OperatorOnlyAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- login lockouts (django-axes) ---------------------------------------------------------
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(AxesAccessAttemptAdmin):
+    """Operators see failed logins and unlock an account by deleting its row."""
+
+    def has_module_permission(self, request) -> bool:
+        return permissions.is_operator(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return permissions.is_operator(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return permissions.is_operator(request.user)

@@ -8,14 +8,13 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from knox.models import AuthToken
-from knox.settings import knox_settings
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import DomainError
+from config.errors import DomainError, login_locked_out
 from directory import permissions
 from directory.models import Capacity, Category, Service
 from directory.search import (
@@ -27,9 +26,11 @@ from directory.search import (
 from directory.selectors import service_get, service_list
 from directory.services import (
     CAPACITY_MAX_MINUTES,
+    CAPACITY_MAX_SLOTS,
     CAPACITY_MIN_MINUTES,
     capacity_set,
 )
+from directory.tokens import token_create, tokens_revoke_all
 
 
 class TokenApi(APIView):
@@ -59,16 +60,19 @@ class TokenApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # The Django request, so django-axes counts failures and locks out as on /login/.
         user = authenticate(
-            request,
+            request._request,
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if getattr(request._request, "axes_locked_out", False):
+            return login_locked_out(request._request)
         if user is None or not user.is_active:
             raise DomainError(
                 "Username or password is wrong.", code="invalid_credentials", status_code=401
             )
-        instance, token = AuthToken.objects.create(user, knox_settings.TOKEN_TTL)
+        instance, token = token_create(user=user)
         return Response(
             self.OutputSerializer({"token": token, "expiry": instance.expiry}).data,
             status=status.HTTP_201_CREATED,
@@ -82,6 +86,15 @@ class TokenApi(APIView):
                 code="no_token",
             )
         request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRevokeAllApi(APIView):
+    """DELETE: revoke every token of the caller: signs out every device (a lost phone)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        tokens_revoke_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -265,7 +278,9 @@ class ServiceCapacityApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=[Capacity.GREEN, Capacity.AMBER, Capacity.RED])
-        slots = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        slots = serializers.IntegerField(
+            min_value=0, max_value=CAPACITY_MAX_SLOTS, required=False, allow_null=True
+        )
         expires_in_minutes = serializers.IntegerField(
             min_value=CAPACITY_MIN_MINUTES, max_value=CAPACITY_MAX_MINUTES, required=False
         )

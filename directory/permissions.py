@@ -135,6 +135,11 @@ def can_read_reports(user) -> bool:
     return is_operator(user) or _role(user) == Role.PLANNER
 
 
+def reads_exact_small_counts(user) -> bool:
+    """Operators see report counts under the small-cell threshold; planners see "<5"."""
+    return is_operator(user)
+
+
 # --- DRF glue ------------------------------------------------------------------------
 
 
@@ -167,7 +172,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     def authenticate_credentials(self, token: bytes):
         message = _("Invalid token.")
-        token = token.decode("utf-8")
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            # Tokens are hex; anything else in the header is a wrong token, not a 500.
+            raise exceptions.AuthenticationFailed(message) from None
         prefix = token[: CONSTANTS.TOKEN_KEY_LENGTH]
         model = get_token_model()
         holders = model.objects.filter(token_key=prefix).values("user")

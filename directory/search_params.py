@@ -23,6 +23,8 @@ MAX_RADIUS_KM = 100.0
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_AGE = 129
+MIN_AT_YEAR = 2000
+MAX_AT_YEAR = 2100
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -94,6 +96,11 @@ def _bool(raw: str | None, name: str, errors: dict) -> bool:
     return False
 
 
+def _whole(raw: str) -> bool:
+    # ASCII only: "²".isdigit() is true, and int("²") raises.
+    return raw.isascii() and raw.isdigit() and len(raw) <= 6
+
+
 def _moment(raw: str, errors: dict) -> datetime | None:
     candidates = [raw]
     if " " in raw:
@@ -106,6 +113,10 @@ def _moment(raw: str, errors: dict) -> datetime | None:
             continue
         if timezone.is_naive(value):
             value = value.replace(tzinfo=LONDON)
+        # Years near 1 or 9999 overflow once moved to UTC or a week on; none is a real search.
+        if not MIN_AT_YEAR <= value.year <= MAX_AT_YEAR:
+            errors["at"] = f"Must be between the years {MIN_AT_YEAR} and {MAX_AT_YEAR}."
+            return None
         return value
     errors["at"] = "Must be an ISO 8601 date and time, e.g. 2026-03-29T09:30:00+01:00."
     return None
@@ -148,7 +159,7 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
     age = None
     age_raw = _one(params, "age")
     if age_raw is not None:
-        if not age_raw.isdigit() or int(age_raw) > MAX_AGE:
+        if not _whole(age_raw) or int(age_raw) > MAX_AGE:
             errors["age"] = f"Must be a whole number of years, 0 to {MAX_AGE}."
         else:
             age = int(age_raw)
@@ -170,7 +181,7 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
     limit = DEFAULT_LIMIT
     limit_raw = _one(params, "limit")
     if limit_raw is not None:
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= MAX_LIMIT:
+        if not _whole(limit_raw) or not 1 <= int(limit_raw) <= MAX_LIMIT:
             errors["limit"] = f"Must be a whole number, 1 to {MAX_LIMIT}."
         else:
             limit = int(limit_raw)

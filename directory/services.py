@@ -22,6 +22,8 @@ from directory.permissions import can_set_capacity
 
 CAPACITY_MIN_MINUTES = 15
 CAPACITY_MAX_MINUTES = 120 * 60
+# No service counts more slots than this; it also keeps a typo inside the database integer.
+CAPACITY_MAX_SLOTS = 10_000
 SETTABLE_STATUSES = (Capacity.GREEN, Capacity.AMBER, Capacity.RED)
 
 WEEK = WeeklyWindow.MINUTES_PER_WEEK
@@ -59,8 +61,12 @@ def capacity_set(
     fields: dict[str, str] = {}
     if status not in SETTABLE_STATUSES:
         fields["status"] = f"Must be one of {', '.join(SETTABLE_STATUSES)}."
-    if slots is not None and (isinstance(slots, bool) or not isinstance(slots, int) or slots < 0):
-        fields["slots"] = "Must be a whole number, 0 or more, or left out."
+    if slots is not None and (
+        isinstance(slots, bool)
+        or not isinstance(slots, int)
+        or not 0 <= slots <= CAPACITY_MAX_SLOTS
+    ):
+        fields["slots"] = f"Must be a whole number, 0 to {CAPACITY_MAX_SLOTS}, or left out."
     if expires_in_minutes is None:
         expires_in_minutes = settings.CAPACITY_DEFAULT_TTL_MINUTES
     if (

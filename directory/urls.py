@@ -6,6 +6,7 @@ from directory import api
 
 urlpatterns = [
     path("auth/token/", api.TokenApi.as_view(), name="auth-token"),
+    path("auth/token/all/", api.TokenRevokeAllApi.as_view(), name="auth-token-all"),
     path("me/", api.MeApi.as_view(), name="me"),
     path("categories/", api.CategoryListApi.as_view(), name="category-list"),
     path("services/", api.ServiceListApi.as_view(), name="service-list"),

@@ -22,7 +22,7 @@ from directory import permissions
 from directory.models import Capacity, Category, Service, Sex
 from directory.search import search_log_record, search_query_from_params, service_search
 from directory.selectors import Reason, capacity_live
-from directory.services import capacity_set
+from directory.services import CAPACITY_MAX_SLOTS, capacity_set
 from referrals.views import crew_page, partner_page
 
 # --- search ------------------------------------------------------------------------------
@@ -195,7 +195,9 @@ class CapacityForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(c, c) for c in (Capacity.GREEN, Capacity.AMBER, Capacity.RED)]
     )
-    slots = forms.IntegerField(label="Slots left (optional)", required=False, min_value=0)
+    slots = forms.IntegerField(
+        label="Slots left (optional)", required=False, min_value=0, max_value=CAPACITY_MAX_SLOTS
+    )
     expires_in_minutes = forms.TypedChoiceField(
         label="Valid for", choices=EXPIRY_CHOICES, coerce=int, required=False
     )
@@ -268,7 +270,7 @@ def capacity_update(request: HttpRequest, service_id: int) -> HttpResponse:
             problems = [str(v) for v in exc.fields.values()] or [exc.message]
     else:
         problems = [
-            "Slots left must be a whole number, 0 or more"
+            f"Slots left must be a whole number, 0 to {CAPACITY_MAX_SLOTS}"
             if name == "slots"
             else f"{form.fields[name].label or name}: {errs[0]}"
             for name, errs in form.errors.items()

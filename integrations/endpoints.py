@@ -83,6 +83,13 @@ def _check_url(url: str) -> str:
         raise DomainError(
             f"The URL is not usable: {problem}.", code="invalid", fields={"url": [problem]}
         )
+    # Refused now, not at send time (where it would be retried for a day): an address
+    # that can never be reached in production.
+    literal = None if settings.OUTBOUND_ALLOW_PRIVATE else http.literal_address_problem(url)
+    if literal:
+        raise DomainError(
+            f"The URL is not usable: {literal}.", code="invalid", fields={"url": [literal]}
+        )
     parts = urlsplit(url)
     # Plain http carries patient-linked events unencrypted: only for local receivers in
     # development and tests, where loopback targets are allowed anyway.

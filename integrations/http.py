@@ -37,11 +37,53 @@ class OutboundRefused(Exception):
     """The target may not be called (scheme, host or address)."""
 
 
-def _address_allowed(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+# IPv6 ranges whose last 32 bits are an IPv4 address a gateway will connect to: NAT64's
+# well-known and local-use prefixes. Python 3.11 counts them as global.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, compatible, 6to4, NAT64, Teredo)."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    packed = ip.packed
+    # IPv4-compatible ::a.b.c.d (deprecated, still routed to a.b.c.d by some stacks).
+    if packed[:12] == bytes(12) or any(ip in network for network in _NAT64):
+        return ipaddress.IPv4Address(packed[12:])
+    return None
+
+
+def _global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
+
+
+def address_allowed(address: str) -> bool:
+    """Whether an IP address may be a target: global, and so is any IPv4 address it embeds."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and not _global(embedded):
+            return False
+    return _global(ip)
+
+
+def literal_address_problem(url: str) -> str | None:
+    """Why this URL's host, written as an IP literal (or localhost), can never be a target
+    in production, or None. Names are checked when resolved, at send time."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return "loopback host refused"
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if not address_allowed(host):
+        return f"private or reserved address refused: {host}"
+    return None
 
 
 def url_problem(url: str) -> str | None:
@@ -78,7 +120,7 @@ def resolve_target(url: str) -> tuple[str, int, str]:
     if not settings.OUTBOUND_ALLOW_PRIVATE:
         # Refuse if ANY address is internal: a host mixing public and private answers is a trap.
         for address in addresses:
-            if not _address_allowed(address):
+            if not address_allowed(address):
                 raise OutboundRefused(f"private or reserved address refused: {address}")
     return host, port, addresses[0]
 

@@ -67,7 +67,10 @@ class ReferralAdmin(_OperatorReadOnly):
             referral = self.get_object(request, object_id)
             if referral is not None:
                 services.patient_access_record(
-                    user=request.user, referral=referral, channel=PatientAccess.Channel.ADMIN
+                    user=request.user,
+                    referral=referral,
+                    channel=PatientAccess.Channel.ADMIN,
+                    request=request,
                 )
         return response
 
@@ -82,6 +85,15 @@ class ReferralEventAdmin(_OperatorReadOnly):
 
 @admin.register(PatientAccess)
 class PatientAccessAdmin(_OperatorReadOnly):
-    list_display = ["at", "user", "referral_id", "channel"]
-    list_filter = ["channel"]
-    list_select_related = ["user"]
+    list_display = [
+        "at",
+        "username",
+        "organisation_name",
+        "referral_ref",
+        "channel",
+        "resource",
+        "outcome",
+        "ip_address",
+    ]
+    list_filter = ["outcome", "channel", "resource"]
+    search_fields = ["=referral_ref", "username"]

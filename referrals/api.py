@@ -26,6 +26,8 @@ from referrals.idempotency import check_key, idempotent_response
 from referrals.models import DeclineReason, Mobility, PatientAccess, Urgency
 from referrals.nhs_number import normalise_nhs_number
 
+NO_STORE = "no-store, private"
+
 # --- input ---------------------------------------------------------------------------
 
 
@@ -273,11 +275,14 @@ class ReferralDetailApi(APIView):
 
     @extend_schema(responses=ReferralDetailSerializer)
     def get(self, request, referral_id):
-        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-        services.patient_access_record(
-            user=request.user, referral=referral, channel=PatientAccess.Channel.API
+        referral = services.referral_read(
+            request=request, referral_id=referral_id, channel=PatientAccess.Channel.API
         )
-        return Response(self.OutputSerializer(referral, context={"user": request.user}).data)
+        # Patient details: never kept by a browser, proxy or shared cache.
+        return Response(
+            self.OutputSerializer(referral, context={"user": request.user}).data,
+            headers={"Cache-Control": NO_STORE},
+        )
 
 
 class ReferralEventListApi(APIView):
@@ -287,9 +292,17 @@ class ReferralEventListApi(APIView):
 
     @extend_schema(responses=ReferralEventSerializer(many=True))
     def get(self, request, referral_id):
-        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        # Decline notes, cancel reasons and outcomes are free text about the patient.
+        referral = services.referral_read(
+            request=request,
+            referral_id=referral_id,
+            channel=PatientAccess.Channel.API,
+            resource=PatientAccess.Resource.EVENTS,
+        )
         events = selectors.referral_events(referral=referral)
-        return Response(self.OutputSerializer(events, many=True).data)
+        return Response(
+            self.OutputSerializer(events, many=True).data, headers={"Cache-Control": NO_STORE}
+        )
 
 
 class _ReferralActionApi(APIView):

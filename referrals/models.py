@@ -196,16 +196,43 @@ class IdempotencyKey(models.Model):
 
 
 class PatientAccess(models.Model):
-    """Audit: every read of a referral's patient details."""
+    """Audit: every read of a referral's patient details or free text, and every refused try.
+
+    Append-only, in the database: a trigger refuses UPDATE (and, on PostgreSQL, DELETE) of
+    these rows (migration 0002). Who read is kept as text too, so deleting or renaming a
+    user (which PROTECT refuses while rows name them) never erases who read a record; the
+    referral is PROTECTed for the same reason, and purging patient details leaves it be.
+    """
 
     class Channel(models.TextChoices):
         API = "api", "API"
         ADMIN = "admin", "Admin"
         PAGE = "page", "Page"
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="accesses")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    class Resource(models.TextChoices):
+        DETAIL = "detail", "Patient details"
+        EVENTS = "events", "Events (answers and notes)"
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", "Shown"
+        DENIED = "denied", "Refused (not found or not theirs)"
+
+    # Set when the read was granted; a refused try keeps only the id asked for.
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="accesses"
+    )
+    referral_ref = models.UUIDField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    organisation_name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=20, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
+    resource = models.CharField(max_length=8, choices=Resource.choices, default=Resource.DETAIL)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.GRANTED)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -213,4 +240,4 @@ class PatientAccess(models.Model):
         verbose_name_plural = "patient accesses"
 
     def __str__(self) -> str:
-        return f"{self.user_id} read {self.referral_id} by {self.channel}"
+        return f"{self.username or '-'} {self.outcome} {self.referral_ref} by {self.channel}"

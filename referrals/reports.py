@@ -18,7 +18,7 @@ import io
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any, BinaryIO
@@ -40,9 +40,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat, TruncDate, TruncDay, TruncMonth, TruncWeek
+from django.utils.timezone import localdate
 
 from config.errors import DomainError
 from directory.models import ICS, Borough, Category, SearchLog, Service
+from directory.permissions import reads_exact_small_counts
 from referrals.models import AgeBand, DeclineReason, Referral, Status
 
 LONDON = ZoneInfo("Europe/London")
@@ -74,8 +76,32 @@ class ReportFilters:
         return {key: value for key, value in query.items() if value}
 
 
+# Report dates lie within these years: a date near 1 or 9999 overflows once turned into a
+# London midnight or moved a day on, and no referral is older than the first.
+FIRST_REPORT_DATE = date(2000, 1, 1)
+LAST_REPORT_DATE = date(2100, 12, 31)
+# The longest span (days) a planner may ask for at once, per report and grouping: a day per
+# row is bounded to a year, a week to three, and everything else to ten; the row-level
+# extract to a year (it is one row per referral). Operators' export_referrals is uncapped.
+EXTRACT = "extract"
+GAPS = "gaps"
+_YEAR = 366
+MAX_SPAN_DAYS = {"day": _YEAR, "week": 3 * _YEAR, EXTRACT: _YEAR}
+DEFAULT_MAX_SPAN_DAYS = 10 * _YEAR
+
+
 def _parse_date(raw: str) -> date:
-    return date.fromisoformat(raw)
+    value = date.fromisoformat(raw)
+    if not FIRST_REPORT_DATE <= value <= LAST_REPORT_DATE:
+        raise ValueError("out of range")
+    return value
+
+
+def _service_id(raw: str) -> int | None:
+    # ASCII digits only ("²".isdigit() is true) and within a bigint, or no such service.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return None
+    return int(raw)
 
 
 def report_filters_from(params: Mapping[str, str]) -> ReportFilters:
@@ -88,7 +114,10 @@ def report_filters_from(params: Mapping[str, str]) -> ReportFilters:
             try:
                 values[attr] = _parse_date(raw)
             except ValueError:
-                errors[name] = ["Enter a date as YYYY-MM-DD."]
+                errors[name] = [
+                    f"Enter a date as YYYY-MM-DD, between {FIRST_REPORT_DATE.isoformat()} "
+                    f"and {LAST_REPORT_DATE.isoformat()}."
+                ]
     if (
         values.get("date_from")
         and values.get("date_to")
@@ -113,7 +142,8 @@ def report_filters_from(params: Mapping[str, str]) -> ReportFilters:
             errors["category"] = ["Unknown category code."]
     raw = (params.get("service") or "").strip()
     if raw:
-        values["service"] = Service.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        service_id = _service_id(raw)
+        values["service"] = Service.objects.filter(pk=service_id).first() if service_id else None
         if values["service"] is None:
             errors["service"] = ["Unknown service id."]
 
@@ -121,6 +151,26 @@ def report_filters_from(params: Mapping[str, str]) -> ReportFilters:
         field_name = next(iter(errors))
         raise DomainError(f"{field_name}: {errors[field_name][0]}", code="invalid", fields=errors)
     return ReportFilters(**values)
+
+
+def report_span_check(
+    filters: ReportFilters, *, report: str, today: date | None = None
+) -> ReportFilters:
+    """Refuse a span longer than MAX_SPAN_DAYS allows for this report (a grouping, or
+    EXTRACT or GAPS); 400 naming `from`. The span runs from `from` to `to` (default
+    today). Without `from`, the extract covers its longest span up to `to`; the aggregates
+    cover all the data (bounded by how long referrals are kept)."""
+    today = today or localdate()
+    limit = MAX_SPAN_DAYS.get(report, DEFAULT_MAX_SPAN_DAYS)
+    end = filters.date_to or today
+    if filters.date_from is None:
+        if report != EXTRACT:
+            return filters
+        return replace(filters, date_from=end - timedelta(days=limit - 1))
+    if (end - filters.date_from).days + 1 > limit:
+        message = f"Ask for at most {limit} days at once here; narrow from and to."
+        raise DomainError(f"from: {message}", code="span_too_long", fields={"from": [message]})
+    return filters
 
 
 def _local_midnight(day: date) -> datetime:
@@ -688,6 +738,81 @@ def table_rows(rows: list[dict[str, Any]], columns: list[str]) -> Iterator[list[
     """An aggregate table's rows as lists, labels (which may be partner-typed) made safe."""
     for row in rows:
         yield [safe_cell(row.get(column)) for column in columns]
+
+
+# --- small-cell suppression ---------------------------------------------------------
+
+SUPPRESSED = "<5"
+GAP_COUNT_COLUMNS = ["searches", "gaps"]
+
+
+def _small(value: Any, threshold: int) -> bool:
+    return isinstance(value, int) and 0 < value < threshold
+
+
+def suppress_small_cells(
+    rows: Iterable[dict[str, Any]],
+    *,
+    counts: list[str],
+    base: str,
+    derived: list[str],
+    threshold: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows fit to leave the system: counts from 1 to threshold-1 become "<5"; a rate or a
+    time drawn from fewer than threshold referrals (or searches) becomes None.
+
+    A count of one or two in a borough, week and category can point at a person; zero
+    cannot and stays. `base` names the column the derived figures are drawn from.
+    """
+    threshold = settings.REPORT_SMALL_CELL_THRESHOLD if threshold is None else threshold
+    label = SUPPRESSED if threshold == 5 else f"<{threshold}"
+    out = []
+    for row in rows:
+        row = dict(row)
+        if _small(row.get(base), threshold):
+            for column in derived:
+                row[column] = None
+        for column in counts:
+            if _small(row.get(column), threshold):
+                row[column] = label
+        out.append(row)
+    return out
+
+
+def small_cell(value: Any, threshold: int | None = None) -> Any:
+    """One count as it may be shown: "<5" from 1 to threshold-1."""
+    return suppress_small_cells(
+        [{"n": value}], counts=["n"], base="", derived=[], threshold=threshold
+    )[0]["n"]
+
+
+def referral_rows_suppressed(
+    rows: Iterable[dict[str, Any]], *, threshold: int | None = None
+) -> list[dict[str, Any]]:
+    return suppress_small_cells(
+        rows,
+        counts=COUNT_COLUMNS,
+        base="referrals",
+        derived=["acceptance_rate", *DURATION_COLUMNS],
+        threshold=threshold,
+    )
+
+
+def gap_rows_suppressed(
+    rows: Iterable[dict[str, Any]], *, threshold: int | None = None
+) -> list[dict[str, Any]]:
+    return suppress_small_cells(
+        rows,
+        counts=GAP_COUNT_COLUMNS,
+        base="searches",
+        derived=["gap_rate"],
+        threshold=threshold,
+    )
+
+
+def small_cell_threshold_for(user) -> int:
+    """The threshold this reader's reports are suppressed at (1: nothing is suppressed)."""
+    return 1 if reads_exact_small_counts(user) else settings.REPORT_SMALL_CELL_THRESHOLD
 
 
 def referral_report_columns(group_by: str) -> list[str]:

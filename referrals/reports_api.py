@@ -121,7 +121,11 @@ class ReferralReportApi(_ReportApi):
         chosen = _format(request)
         filters = reports.report_filters_from(request.query_params)
         group_by = request.query_params.get("group_by") or "week"
-        rows = reports.referral_report(filters=filters, group_by=group_by)
+        filters = reports.report_span_check(filters, report=group_by)
+        rows = reports.referral_rows_suppressed(
+            reports.referral_report(filters=filters, group_by=group_by),
+            threshold=reports.small_cell_threshold_for(request.user),
+        )
         columns = reports.referral_report_columns(group_by)
         stem = f"referrals-by-{group_by}"
         if chosen == "csv":
@@ -142,7 +146,9 @@ class ReferralExtractApi(_ReportApi):
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         chosen = _format(request)
-        filters = reports.report_filters_from(request.query_params)
+        filters = reports.report_span_check(
+            reports.report_filters_from(request.query_params), report=reports.EXTRACT
+        )
         columns = reports.EXTRACT_COLUMNS
         rows = reports.referral_extract_rows(filters=filters)
         if chosen == "csv":
@@ -166,8 +172,13 @@ class GapReportApi(_ReportApi):
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         chosen = _format(request)
-        filters = reports.report_filters_from(request.query_params)
-        rows: list[dict[str, Any]] = reports.gap_report(filters=filters)
+        filters = reports.report_span_check(
+            reports.report_filters_from(request.query_params), report=reports.GAPS
+        )
+        rows: list[dict[str, Any]] = reports.gap_rows_suppressed(
+            reports.gap_report(filters=filters),
+            threshold=reports.small_cell_threshold_for(request.user),
+        )
         columns = reports.GAP_COLUMNS
         if chosen == "csv":
             return csv_response(

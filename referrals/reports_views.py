@@ -61,7 +61,9 @@ def _filters(request: HttpRequest) -> tuple[reports.ReportFilters, dict[str, lis
         params["from"] = (monday - timedelta(weeks=WEEKS_SHOWN - 1)).isoformat()
         params["to"] = today.isoformat()
     try:
-        return reports.report_filters_from(params), {}
+        # The page draws weeks: the week grouping's span cap is the page's.
+        filters = reports.report_filters_from(params)
+        return reports.report_span_check(filters, report="week", today=today), {}
     except DomainError as refused:
         return reports.ReportFilters(
             date_from=today - timedelta(weeks=WEEKS_SHOWN), date_to=today
@@ -219,6 +221,32 @@ def svg_without_script(chart: pygal.Graph) -> bytes:
     return b"<?xml version='1.0' encoding='utf-8'?>\n" + etree.tostring(tree)
 
 
+def _chart_suppressed(name: str, chart: pygal.Graph, filters, threshold: int) -> None:
+    """A planner's chart hides what the tables beside it hide: counts from 1 to threshold-1
+    (weekly, gaps) and the rates and times of groups with fewer referrals (acceptance,
+    response). Applied to the chart's series after it is drawn up, before rendering."""
+    if threshold <= 1:
+        return
+    if name in {"weekly", "gaps"}:
+
+        def keep(index: int, value):
+            small = isinstance(value, int) and 0 < value < threshold
+            return None if small else value
+
+    else:
+        rows = _by_category(filters) if name == "acceptance" else _by_ics(filters)
+        hidden = {row["label"] for row in rows if row["referrals"] < threshold}
+        labels = list(chart.x_labels or [])
+
+        def keep(index: int, value):
+            return None if index < len(labels) and labels[index] in hidden else value
+
+    chart.raw_series = [
+        ([keep(index, value) for index, value in enumerate(values)], options)
+        for values, options in chart.raw_series
+    ]
+
+
 CHARTS = {
     "weekly": chart_weekly,
     "acceptance": chart_acceptance,
@@ -234,7 +262,9 @@ def reports_chart(request: HttpRequest, name: str) -> HttpResponse:
     if name not in CHARTS:
         raise Http404
     filters, _ = _filters(request)
-    response = HttpResponse(svg_without_script(CHARTS[name](filters)), content_type="image/svg+xml")
+    chart = CHARTS[name](filters)
+    _chart_suppressed(name, chart, filters, reports.small_cell_threshold_for(request.user))
+    response = HttpResponse(svg_without_script(chart), content_type="image/svg+xml")
     response["Content-Security-Policy"] = CHART_POLICY
     response["Cache-Control"] = "private, max-age=60"
     return response
@@ -255,12 +285,36 @@ def _query(filters: reports.ReportFilters, **extra: str) -> str:
 def reports_page(request: HttpRequest) -> HttpResponse:
     _allowed(request)
     filters, errors = _filters(request)
-    weekly = _weekly(filters)
-    by_category = _by_category(filters)
-    by_ics = _by_ics(filters)
+    # Every figure shown is small-cell suppressed ("<5") for planners; the busiest week is
+    # found before that.
+    threshold = reports.small_cell_threshold_for(request.user)
+    weekly_counts = _weekly(filters)
+    busiest_key = max(weekly_counts, key=lambda row: row["referrals"], default={}).get("key")
+    weekly = reports.referral_rows_suppressed(weekly_counts, threshold=threshold)
+    busiest = next((row for row in weekly if row["key"] == busiest_key), None)
+    by_category = reports.referral_rows_suppressed(
+        (
+            {**row, "accepted_and_completed": row["accepted"] + row["completed"]}
+            for row in _by_category(filters)
+        ),
+        threshold=threshold,
+    )
+    by_category = reports.suppress_small_cells(
+        by_category, counts=["accepted_and_completed"], base="", derived=[], threshold=threshold
+    )
+    by_ics = reports.referral_rows_suppressed(_by_ics(filters), threshold=threshold)
     gaps = _gap_matrix(filters)
-    totals = reports.referral_totals(filters=filters)
-    busiest = max(weekly, key=lambda row: row["referrals"], default=None)
+    gaps["table"] = [
+        {
+            **row,
+            "cells": [reports.small_cell(cell, threshold) for cell in row["cells"]],
+            "total": reports.small_cell(row["total"], threshold),
+        }
+        for row in gaps["table"]
+    ]
+    totals = reports.referral_rows_suppressed(
+        [reports.referral_totals(filters=filters)], threshold=threshold
+    )[0]
     query = _query(filters)
 
     def export(path: str, fmt: str, **extra: str) -> str:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -14,10 +15,27 @@ from directory import permissions
 from referrals.models import Referral, ReferralEvent, Status
 
 
+class _MomentField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment within 2000-2100: a year near 1 or 9999 overflows in the query."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is not None and not 2000 <= moment.year <= 2100:
+            raise ValidationError("Enter a date and time between the years 2000 and 2100.")
+        return moment
+
+
+class _MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = _MomentField
+
+
 class ReferralFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    service = django_filters.NumberFilter(field_name="service_id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    # Bounded to a bigint: an id past it (service=10^25) is a bad filter, not a 500.
+    service = django_filters.NumberFilter(
+        field_name="service_id", min_value=1, max_value=2**63 - 1, decimal_places=0
+    )
+    since = _MomentFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Referral

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
+from config.client import client_ip, client_user_agent
 from config.errors import Conflict, DomainError
 from directory import permissions
 from directory.models import Borough, Category, Service, User
@@ -24,6 +28,7 @@ from directory.postcodes import postcode_locate
 from directory.selectors import service_eligibility_problem
 from directory.services import service_slot_return, service_slot_take
 from integrations.services import deliveries_create_for_event
+from referrals import selectors
 from referrals.models import (
     CLOSED_STATUSES,
     AgeBand,
@@ -408,13 +413,68 @@ def referrals_expire_overdue(*, now: datetime | None = None) -> int:
 # --- audit and privacy ---------------------------------------------------------------
 
 
-def patient_access_record(*, user, referral: Referral, channel: str) -> PatientAccess:
-    """Record that this user read this referral's patient details, and how (api/admin/page)."""
+def patient_access_record(
+    *,
+    user,
+    referral: Referral | None = None,
+    referral_id=None,
+    channel: str,
+    request=None,
+    resource: str = PatientAccess.Resource.DETAIL,
+    outcome: str = PatientAccess.Outcome.GRANTED,
+) -> PatientAccess:
+    """Record a read (or a refused try) of a referral's patient details: who, from where.
+
+    Who is kept as text as well as a link, so the row outlives the user's account.
+    """
     if channel not in PatientAccess.Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
+    known = getattr(user, "pk", None) is not None
+    organisation = getattr(user, "organisation", None) if known else None
+    if referral_id is None and referral is not None:
+        referral_id = referral.pk
+    try:
+        reference = uuid.UUID(str(referral_id))
+    except ValueError:
+        reference = uuid.UUID(int=0)  # not even a UUID: the try is kept, the id cannot be
     return PatientAccess.objects.create(
-        referral=referral, user=user if getattr(user, "pk", None) else None, channel=channel
+        referral=referral,
+        referral_ref=reference,
+        user=user if known else None,
+        username=user.get_username() if known else "",
+        organisation_name=organisation.name if organisation else "",
+        role=getattr(user, "role", "") if known else "",
+        channel=channel,
+        resource=resource,
+        outcome=outcome,
+        ip_address=client_ip(request) if request is not None else None,
+        user_agent=client_user_agent(request) if request is not None else "",
     )
+
+
+def referral_read(
+    *, request, referral_id, channel: str, resource: str = PatientAccess.Resource.DETAIL
+) -> Referral:
+    """The referral for a read of its patient details or free text, audited either way.
+
+    Http404 (not found, or not this user's to see) is recorded as a refused try first.
+    """
+    try:
+        referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+    except Http404:
+        patient_access_record(
+            user=request.user,
+            referral_id=referral_id,
+            channel=channel,
+            request=request,
+            resource=resource,
+            outcome=PatientAccess.Outcome.DENIED,
+        )
+        raise
+    patient_access_record(
+        user=request.user, referral=referral, channel=channel, request=request, resource=resource
+    )
+    return referral
 
 
 IDENTIFYING_BLANKS: dict[str, Any] = {
@@ -447,9 +507,25 @@ def referrals_purge_patient_details(*, older_than_days: int, now: datetime | Non
     due = Referral.objects.filter(
         status__in=CLOSED_STATUSES, closed_at__lt=cutoff, patient_details_purged_at__isnull=True
     )
+    blanks = dict(IDENTIFYING_BLANKS)
+    if settings.PURGE_INCIDENT_REFERENCE:
+        # The CAD incident number leads back to the patient in the ambulance trust's system.
+        blanks["incident_reference"] = ""
     with transaction.atomic():
         # Events first: once the referrals are marked purged the subquery no longer finds them.
         ReferralEvent.objects.filter(referral__in=due.values("id")).exclude(note="").update(note="")
-        purged = due.update(patient_details_purged_at=now, **IDENTIFYING_BLANKS)
+        purged = due.update(patient_details_purged_at=now, **blanks)
     logger.info("purged patient details of %s referrals", purged)
     return purged
+
+
+def referrals_purge_by_policy(*, now: datetime | None = None) -> tuple[int, int]:
+    """The scheduled purge (beat and the embedded loop): patient details of referrals closed
+    more than PATIENT_DETAILS_RETENTION_DAYS ago, and idempotency keys past their 24 hours.
+    Audit rows are never touched. Returns (referrals purged, keys deleted)."""
+    from referrals.idempotency import idempotency_keys_purge
+
+    purged = referrals_purge_patient_details(
+        older_than_days=settings.PATIENT_DETAILS_RETENTION_DAYS, now=now
+    )
+    return purged, idempotency_keys_purge(now=now)

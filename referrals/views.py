@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import Conflict, DomainError
@@ -306,13 +307,14 @@ def _timeline_context(user, referral) -> dict:
 @crew_page
 @require_GET
 def referral_status(request: HttpRequest, referral_id) -> HttpResponse:
-    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-    services.patient_access_record(
-        user=request.user, referral=referral, channel=PatientAccess.Channel.PAGE
+    referral = services.referral_read(
+        request=request, referral_id=referral_id, channel=PatientAccess.Channel.PAGE
     )
     context = _timeline_context(request.user, referral)
     context["cancel_error"] = request.session.pop("cancel_error", None)
-    return render(request, "crew/referral_status.html", context)
+    response = render(request, "crew/referral_status.html", context)
+    add_never_cache_headers(response)  # patient details: never kept by a browser or proxy
+    return response
 
 
 @crew_page
@@ -406,21 +408,32 @@ class AnswerForm(forms.Form):
     outcome = forms.CharField(label="Outcome", required=False)
 
 
-def _partner_referral_page(request, referral, form: AnswerForm, status: int = 200) -> HttpResponse:
-    services.patient_access_record(
-        user=request.user, referral=referral, channel=PatientAccess.Channel.PAGE
-    )
+def _partner_referral_page(
+    request, referral, form: AnswerForm, status: int = 200, *, audited: bool = False
+) -> HttpResponse:
+    if not audited:
+        services.patient_access_record(
+            user=request.user,
+            referral=referral,
+            channel=PatientAccess.Channel.PAGE,
+            request=request,
+        )
     context = _timeline_context(request.user, referral)
     context.update({"form": form, "decline_reasons": DeclineReason.choices})
-    return render(request, "partner/referral.html", context, status=status)
+    response = render(request, "partner/referral.html", context, status=status)
+    add_never_cache_headers(response)  # patient details: never kept by a browser or proxy
+    return response
 
 
 @partner_page
 def partner_referral(request: HttpRequest, referral_id) -> HttpResponse:
     """GET: the referral with patient details (an audited read). POST: one answer."""
-    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
     if request.method != "POST":
-        return _partner_referral_page(request, referral, AnswerForm(prefix="answer"))
+        referral = services.referral_read(
+            request=request, referral_id=referral_id, channel=PatientAccess.Channel.PAGE
+        )
+        return _partner_referral_page(request, referral, AnswerForm(prefix="answer"), audited=True)
+    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
 
     form = AnswerForm(request.POST, prefix="answer")
     if not form.is_valid():

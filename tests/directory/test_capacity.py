@@ -88,3 +88,18 @@ def test_the_service_refuses_bad_capacity_from_the_admin_or_pages_too(partner):
     with pytest.raises(DomainError) as refused:
         capacity_set(service=service, user=partner, status="GREEN", expires_in_minutes=10)
     assert "expires_in_minutes" in refused.value.fields
+
+
+def test_it_refuses_a_slot_count_past_the_bound_and_changes_nothing(api_as, partner, provider):
+    from tests.factories import ServiceFactory
+
+    service = ServiceFactory(organisation=provider, capacity_status="GREEN")
+    answer = api_as(partner).put(
+        f"/api/v1/services/{service.pk}/capacity/",
+        {"status": "RED", "slots": 3_000_000_000},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert "slots" in answer.json()["error"]["fields"]
+    service.refresh_from_db()
+    assert service.capacity_status == "GREEN"

@@ -25,7 +25,9 @@ def test_it_answers_404_to_another_organisations_partner(
     client = as_user(other_partner)
     assert client.get(f"/inbox/{referral.id}/").status_code == 404
     assert _answer(client, referral, "accept").status_code == 404
-    assert PatientAccess.objects.count() == 0
+    assert not PatientAccess.objects.filter(outcome="granted").exists()
+    denied = PatientAccess.objects.get(outcome="denied")  # the page's refused read
+    assert (denied.username, denied.referral_ref) == (other_partner.username, referral.id)
     assert Referral.objects.get().status == Status.SENT
 
 

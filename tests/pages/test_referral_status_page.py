@@ -54,7 +54,8 @@ def test_it_answers_404_to_a_crew_of_another_trust(as_user, crew, partner, servi
     assert as_user(stranger).get(f"/referrals/{referral.id}/live/").status_code == 404
     answer = as_user(stranger).post(f"/referrals/{referral.id}/cancel/", {"reason": "x"})
     assert answer.status_code == 404
-    assert PatientAccess.objects.count() == 0
+    assert not PatientAccess.objects.filter(outcome="granted").exists()
+    assert PatientAccess.objects.filter(outcome="denied", user=stranger).count() == 1
 
 
 def test_it_cancels_with_a_reason(as_user, crew, partner, service):

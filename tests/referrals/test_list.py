@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from referrals.models import Referral, Status
@@ -57,3 +58,16 @@ def test_it_shows_no_patient_details_in_the_list(api_as, crew, partner, service)
     assert "patient" not in row
     assert row["age_band"] == "80+"
     assert row["service"]["id"] == service.pk
+
+
+def test_it_refuses_a_service_id_past_a_bigint_naming_the_filter(api_as, crew):
+    answer = api_as(crew).get("/api/v1/referrals/", {"service": "1" + "0" * 25})
+    assert answer.status_code == 400
+    assert "service" in answer.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_it_refuses_a_since_that_would_overflow_naming_the_filter(api_as, crew, since):
+    answer = api_as(crew).get("/api/v1/referrals/", {"since": since})
+    assert answer.status_code == 400
+    assert "since" in answer.json()["error"]["fields"]

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
 from integrations import services
+from referrals.services import referrals_purge_by_policy
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool = False, threads: int = 4, **options) -> None:
         if once:
+            referrals_purge_by_policy()
             expired = services.referrals_expire_due()
             sent = services.deliveries_send_due()
             self.stdout.write(f"{sent} deliveries attempted, {expired} referrals expired")
@@ -53,6 +55,7 @@ class Command(BaseCommand):
         in_flight: set[int] = set()
         lock = threading.Lock()
         last_expiry = 0.0
+        last_purge = 0.0
 
         def send(delivery_id: int) -> None:
             close_old_connections()
@@ -75,6 +78,10 @@ class Command(BaseCommand):
                     if time.monotonic() - last_expiry >= settings.DELIVERY_SWEEP_SECONDS:
                         services.referrals_expire_due()
                         last_expiry = time.monotonic()
+                    # The retention purge, as beat runs it when there is a broker.
+                    if time.monotonic() - last_purge >= settings.PATIENT_DETAILS_PURGE_SECONDS:
+                        referrals_purge_by_policy()
+                        last_purge = time.monotonic()
                     with lock:
                         busy = set(in_flight)
                     free = threads - len(busy)
