@@ -73,3 +73,10 @@ def test_it_names_a_search_by_coordinates_by_the_point_and_its_borough(as_user, 
 
     assert "1 service near 51.5011, -0.1417 (Westminster)" in page
     assert "Location approximate" not in page
+
+
+def test_it_says_a_district_centre_is_further_out_than_a_sector_centre(as_user, crew):
+    page = _search(as_user(crew), postcode="HA1 5ZZ").content.decode()  # no sector HA1 5
+
+    assert "centre of postcode district HA1 (Harrow)" in page
+    assert "a few kilometres" in page
