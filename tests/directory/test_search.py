@@ -6,7 +6,7 @@ from geopy.distance import geodesic
 from directory.models import Capacity, Postcode, SearchLog
 from directory.search import search_query_from_params, service_search
 from directory.selectors import service_eligibility_problem
-from tests.directory.search_helpers import AT, ORIGIN, ids, place_service, point, search
+from tests.directory.search_helpers import AT, ORIGIN, ids, place_service, search
 from tests.factories import borough, category
 
 
