@@ -44,9 +44,10 @@ def postcode_district(postcode: str) -> str:
 
 # --- where a postcode is (H1) ------------------------------------------------------------
 
+# How exact a search's origin is: a postcode's own place, an area's centre standing in for
+# it (PostcodeArea.Kind: "sector", "district"), or a point given as coordinates.
 PRECISION_POSTCODE = "postcode"
-PRECISION_SECTOR = "sector"
-PRECISION_DISTRICT = "district"
+PRECISION_COORDINATES = "coordinates"
 
 
 def postcode_sector(postcode: str) -> str:

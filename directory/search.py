@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from directory.hours import LONDON
-from directory.models import SearchLog, Service
+from directory.models import PostcodeArea, SearchLog, Service
 from directory.postcodes import postcode_district
 from directory.search_judged import judged_rows
 from directory.search_params import (  # noqa: F401  (re-exported: the search's contract)
@@ -152,7 +152,7 @@ def _origin(query: SearchQuery) -> dict[str, Any]:
         # postcode, sector, district or coordinates; approximate when an area's centre
         # stood in for a postcode the table lacks (area names it).
         "precision": query.origin_precision,
-        "approximate": query.origin_precision in {"sector", "district"},
+        "approximate": query.origin_precision in PostcodeArea.Kind.values,
         "area": query.origin_area,
         "borough": {"code": borough.gss_code, "name": borough.name} if borough else None,
         "ics": borough.ics if borough else None,

@@ -16,7 +16,12 @@ from config.errors import DomainError
 from directory import reference
 from directory.hours import LONDON
 from directory.models import Borough, Sex
-from directory.postcodes import PRECISION_POSTCODE, place_at, postcode_locate
+from directory.postcodes import (
+    PRECISION_COORDINATES,
+    PRECISION_POSTCODE,
+    place_at,
+    postcode_locate,
+)
 
 DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 100.0
@@ -192,7 +197,7 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
         origin = {
             "origin_postcode": None,
             "origin_borough": point.borough,
-            "origin_precision": "coordinates",
+            "origin_precision": PRECISION_COORDINATES,
             "origin_area": point.area,
             "outside_london": point.outside_london,
         }
