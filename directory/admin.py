@@ -27,6 +27,7 @@ from directory.models import (
     OpeningSpan,
     Organisation,
     Postcode,
+    PostcodeArea,
     Role,
     SearchLog,
     Service,
@@ -529,6 +530,25 @@ class PostcodeAdmin(OperatorOnlyAdmin):
     search_fields = ["postcode"]
     list_filter = ["borough__ics"]
     show_full_result_count = False  # the ONSPD holds millions of rows
+
+
+@admin.register(PostcodeArea)
+class PostcodeAreaAdmin(OperatorOnlyAdmin):
+    """Read-only: the migration loads these from directory/data/postcode_areas.csv."""
+
+    list_display = ["code", "kind", "latitude", "longitude", "borough", "local_authority_code"]
+    list_select_related = ["borough"]
+    search_fields = ["code"]
+    list_filter = ["kind", "borough__ics"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(SearchLog)

@@ -296,6 +296,35 @@ class Postcode(models.Model):
         return self.postcode
 
 
+class PostcodeArea(models.Model):
+    """The centre of a postcode sector ("SE1 7") or district ("SE1"), loaded by migration
+    from directory/data/postcode_areas.csv (OS Code-Point Open).
+
+    Kept apart from Postcode so that a centre is never taken for a postcode's own place:
+    it answers, approximately, for postcodes the postcode table lacks and for points.
+    """
+
+    class Kind(models.TextChoices):
+        SECTOR = "sector", "Postcode sector"
+        DISTRICT = "district", "Postcode district"
+
+    code = models.CharField(max_length=6, primary_key=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    # Null outside London; local_authority_code still says where.
+    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.SET_NULL)
+    local_authority_code = models.CharField(max_length=9, blank=True)
+    postcodes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # A point's nearest area is found in a small box on this.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="postcode_area_lat_lon")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 def default_capacity_expiry(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + timedelta(minutes=settings.CAPACITY_DEFAULT_TTL_MINUTES)
 

@@ -1,7 +1,9 @@
 """UK postcodes: validate and normalise, and find where one is.
 
 Where comes from the postcode table (filled by `manage.py import_postcodes` from the ONS
-Postcode Directory). A network geocoder is used only when settings.GEOCODER names one.
+Postcode Directory), else from the centre of the postcode's sector or district (the
+PostcodeArea table, loaded by migration from OS Code-Point Open: every London sector).
+A network geocoder is used only when settings.GEOCODER names one.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from django.conf import settings
 
 from config.errors import DomainError
 from directory import reference
-from directory.geo import bounding_box, distance_km_sql, great_circle_km
-from directory.models import Borough, Postcode
+from directory.geo import bounding_box, distance_km_sql
+from directory.models import Borough, Postcode, PostcodeArea
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,16 @@ def postcode_district(postcode: str) -> str:
 
 # --- where a postcode is (H1) ------------------------------------------------------------
 
+# How exact a search's origin is: a postcode's own place, an area's centre standing in for
+# it (PostcodeArea.Kind: "sector", "district"), or a point given as coordinates.
+PRECISION_POSTCODE = "postcode"
+PRECISION_COORDINATES = "coordinates"
+
+
+def postcode_sector(postcode: str) -> str:
+    """The sector of a normalised postcode: 'SE1 7EH' -> 'SE1 7'."""
+    return postcode[:-2]
+
 
 @dataclass(frozen=True)
 class PostcodeLocation:
@@ -49,12 +61,37 @@ class PostcodeLocation:
     latitude: float
     longitude: float
     borough: Borough | None
+    # "postcode" when the postcode table has it; "sector" or "district" when the place is
+    # that area's centre (area names it), which is approximate.
+    precision: str = PRECISION_POSTCODE
+    area: str | None = None
+    outside_london: bool = False
+
+    @property
+    def approximate(self) -> bool:
+        return self.precision != PRECISION_POSTCODE
+
+
+@dataclass(frozen=True)
+class PointPlace:
+    """What we can say of a point: the postcode area whose centre is nearest, its borough."""
+
+    area: str | None
+    borough: Borough | None
+
+    @property
+    def outside_london(self) -> bool:
+        return self.borough is None
 
 
 def postcode_locate(postcode: str) -> PostcodeLocation:
-    """Where a postcode is, from the postcode table (or the geocoder, if one is configured).
+    """Where a postcode is: its own row in the postcode table, else the centre of its sector,
+    else of its district (PostcodeArea: every London sector, every British district), else
+    the geocoder if one is configured. Offline unless GEOCODER is set; at most two indexed
+    primary-key queries.
 
-    A malformed or unknown postcode is a DomainError (400) naming the field "postcode".
+    A malformed postcode, or one whose district is unknown, is a DomainError (400) naming
+    the field "postcode".
     """
     normalised = normalise_postcode(postcode)
     if normalised is None:
@@ -65,7 +102,26 @@ def postcode_locate(postcode: str) -> PostcodeLocation:
         )
     row = Postcode.objects.select_related("borough").filter(postcode=normalised).first()
     if row is not None:
-        return PostcodeLocation(normalised, row.latitude, row.longitude, row.borough)
+        borough = row.borough
+        if borough is None:
+            # A row without a London authority (an import of the whole country, or one
+            # without the authority column): its area says whether it is in London.
+            area = _area_of(normalised)
+            borough = area.borough if area else place_at(row.latitude, row.longitude).borough
+        return PostcodeLocation(
+            normalised, row.latitude, row.longitude, borough, outside_london=borough is None
+        )
+    area = _area_of(normalised)
+    if area is not None:
+        return PostcodeLocation(
+            normalised,
+            area.latitude,
+            area.longitude,
+            area.borough,
+            precision=area.kind,
+            area=area.code,
+            outside_london=area.borough_id is None,
+        )
     if settings.GEOCODER:
         found = _geocode(normalised)
         if found is not None:
@@ -75,6 +131,15 @@ def postcode_locate(postcode: str) -> PostcodeLocation:
         code="unknown_postcode",
         fields={"postcode": "Unknown postcode."},
     )
+
+
+def _area_of(postcode: str) -> PostcodeArea | None:
+    """The postcode's sector if we have it, else its district (one query on the key)."""
+    codes = [postcode_sector(postcode), postcode_district(postcode)]
+    areas = {
+        a.code: a for a in PostcodeArea.objects.select_related("borough").filter(code__in=codes)
+    }
+    return next((areas[code] for code in codes if code in areas), None)
 
 
 def _geocode(postcode: str) -> PostcodeLocation | None:
@@ -92,38 +157,46 @@ def _geocode(postcode: str) -> PostcodeLocation | None:
         return None
     if place is None:
         return None
+    borough = place_at(place.latitude, place.longitude).borough
     return PostcodeLocation(
-        postcode, place.latitude, place.longitude, borough_nearest(place.latitude, place.longitude)
+        postcode, place.latitude, place.longitude, borough, outside_london=borough is None
     )
 
 
-# How far a coordinate may be from a known postcode for us to say it is "in" that postcode.
-NEAREST_POSTCODE_KM = 1.0
+# A sector centre lies within a few km of any point in and around London (the areas table
+# holds every sector within 40 km of Charing Cross); elsewhere only districts are held.
+SECTOR_SEARCH_KM = (3.0, 10.0)
+DISTRICT_SEARCH_KM = (25.0, 80.0)
 
 
-def postcode_nearest(latitude: float, longitude: float) -> Postcode | None:
-    """The postcode-table row nearest a coordinate, if one lies within ~1 km."""
-    # One query: the box's rows come from the (latitude, longitude) index and the
-    # database keeps only the nearest (H8: this runs on every search by coordinates).
-    min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, NEAREST_POSTCODE_KM)
+def place_at(latitude: float, longitude: float) -> PointPlace:
+    """The postcode area whose centre is nearest a point, and so the point's borough (None:
+    outside London). Nearest-centre is approximate within a few hundred metres of a
+    borough's edge; it never leans on a far postcode."""
+    for kind, radii in (
+        (PostcodeArea.Kind.SECTOR, SECTOR_SEARCH_KM),
+        (PostcodeArea.Kind.DISTRICT, DISTRICT_SEARCH_KM),
+    ):
+        for radius in radii:
+            area = _area_nearest(latitude, longitude, kind, radius)
+            if area is not None:
+                return PointPlace(area.code, borough_get(area.borough_id))
+    return PointPlace(None, None)
+
+
+def _area_nearest(
+    latitude: float, longitude: float, kind: str, radius_km: float
+) -> PostcodeArea | None:
+    min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, radius_km)
     return (
-        Postcode.objects.filter(
-            latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon)
+        PostcodeArea.objects.filter(
+            latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon), kind=kind
         )
-        .annotate(distance=distance_km_sql(Postcode, latitude, longitude))
-        .filter(distance__lte=NEAREST_POSTCODE_KM)
-        .only("postcode", "latitude", "longitude", "borough_id")
-        .order_by("distance", "postcode")
+        .annotate(distance=distance_km_sql(PostcodeArea, latitude, longitude))
+        .filter(distance__lte=radius_km)
+        .only("code", "borough_id")
+        .order_by("distance", "code")
         .first()
-    )
-
-
-def borough_nearest(latitude: float, longitude: float) -> Borough | None:
-    """The borough whose (approximate) centre is nearest: a last-resort guess."""
-    return min(
-        reference.boroughs(),
-        key=lambda b: great_circle_km(latitude, longitude, b.centre_latitude, b.centre_longitude),
-        default=None,
     )
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from directory.hours import LONDON
-from directory.models import SearchLog, Service
+from directory.models import PostcodeArea, SearchLog, Service
 from directory.postcodes import postcode_district
 from directory.search_judged import judged_rows
 from directory.search_params import (  # noqa: F401  (re-exported: the search's contract)
@@ -59,6 +59,8 @@ EXCLUDED_LIMIT = 50
 FALLBACK_CATEGORY = "emergency-department"
 FALLBACK_RADIUS_KM = 60.0
 FALLBACK_COUNT = 2
+# Outside London the nearest emergency departments we list may be far: reach all of Britain.
+OUTSIDE_LONDON_FALLBACK_RADIUS_KM = 1200.0
 
 
 @dataclass
@@ -86,7 +88,7 @@ def service_search(*, query: SearchQuery) -> SearchResult:
     """Services near the origin that fit the patient, ranked: open and GREEN, AMBER,
     UNKNOWN, RED, then closed; nearer first; id breaks ties. Closing within 30 minutes
     of `at` is left out. When nothing fits, the two nearest emergency departments
-    within 60 km are offered as a fallback."""
+    within 60 km are offered as a fallback; outside London always, however far."""
     moment = Moment.of(query.at)
     candidates = candidates_queryset(
         query, moment, categories=query.categories, radius_km=query.radius_km
@@ -108,7 +110,7 @@ def service_search(*, query: SearchQuery) -> SearchResult:
 
     results = describe(ranked, query.at)
     fallback: list[dict[str, Any]] = []
-    if not results:
+    if not results or query.outside_london:
         fallback = _fallback(query, moment)
     if excluded:
         excluded.sort(key=lambda item: (item["distance_km"], item["id"]))
@@ -127,8 +129,9 @@ def service_search(*, query: SearchQuery) -> SearchResult:
 
 
 def _fallback(query: SearchQuery, moment: Moment) -> list[dict[str, Any]]:
+    radius = OUTSIDE_LONDON_FALLBACK_RADIUS_KM if query.outside_london else FALLBACK_RADIUS_KM
     candidates = candidates_queryset(
-        query, moment, categories=[FALLBACK_CATEGORY], radius_km=FALLBACK_RADIUS_KM
+        query, moment, categories=[FALLBACK_CATEGORY], radius_km=radius
     )
     rows = list(
         candidates.filter(service__active=True)
@@ -140,12 +143,20 @@ def _fallback(query: SearchQuery, moment: Moment) -> list[dict[str, Any]]:
 
 def _origin(query: SearchQuery) -> dict[str, Any]:
     borough = query.origin_borough
+    label = query.origin_postcode or f"{query.latitude:.4f}, {query.longitude:.4f}"
     return {
         "lat": query.latitude,
         "lon": query.longitude,
         "postcode": query.origin_postcode,
+        "label": label,
+        # postcode, sector, district or coordinates; approximate when an area's centre
+        # stood in for a postcode the table lacks (area names it).
+        "precision": query.origin_precision,
+        "approximate": query.origin_precision in PostcodeArea.Kind.values,
+        "area": query.origin_area,
         "borough": {"code": borough.gss_code, "name": borough.name} if borough else None,
         "ics": borough.ics if borough else None,
+        "outside_london": query.outside_london,
         "at": query.at.astimezone(LONDON).isoformat(),
     }
 
@@ -170,7 +181,7 @@ def search_log_record(*, query: SearchQuery, result: SearchResult, user) -> None
     no patient beyond an age band."""
     SearchLog.objects.create(
         borough=query.origin_borough,
-        postcode_district=postcode_district(query.origin_postcode) if query.origin_postcode else "",
+        postcode_district=postcode_district(query.origin_postcode or query.origin_area or ""),
         categories=list(query.categories),
         age_band=age_band(query.age),
         result_count=len(result.results),

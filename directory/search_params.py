@@ -16,7 +16,12 @@ from config.errors import DomainError
 from directory import reference
 from directory.hours import LONDON
 from directory.models import Borough, Sex
-from directory.postcodes import borough_get, borough_nearest, postcode_locate, postcode_nearest
+from directory.postcodes import (
+    PRECISION_COORDINATES,
+    PRECISION_POSTCODE,
+    place_at,
+    postcode_locate,
+)
 
 DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 100.0
@@ -41,9 +46,16 @@ class SearchQuery:
     open_only: bool = False
     limit: int = DEFAULT_LIMIT
     explain: bool = False
-    # The postcode given, or for a coordinate the nearest known one within ~1 km.
+    # The postcode given (None for a coordinate).
     origin_postcode: str | None = None
+    # Judged from the postcode, or for a coordinate from the point itself; None outside London.
     origin_borough: Borough | None = None
+    # "postcode", "sector" or "district" (the centre of that area stood in: approximate),
+    # or "coordinates".
+    origin_precision: str = PRECISION_POSTCODE
+    # The sector or district whose centre stood in, or for a coordinate the nearest one.
+    origin_area: str | None = None
+    outside_london: bool = False
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -189,20 +201,27 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
     if errors:
         raise DomainError(_first(errors), code="invalid", fields=errors)
 
-    origin_postcode = None
-    origin_borough = None
     if latitude is not None and longitude is not None:
-        near = postcode_nearest(latitude, longitude)
-        if near is not None:
-            origin_postcode = near.postcode
-            origin_borough = borough_get(near.borough_id)
-        if origin_borough is None:
-            origin_borough = borough_nearest(latitude, longitude)
+        # The point speaks for itself: its borough is that of the nearest postcode area's
+        # centre, never of some postcode that happens to be in the table.
+        point = place_at(latitude, longitude)
+        origin = {
+            "origin_postcode": None,
+            "origin_borough": point.borough,
+            "origin_precision": PRECISION_COORDINATES,
+            "origin_area": point.area,
+            "outside_london": point.outside_london,
+        }
     else:
         place = postcode_locate(postcode or "")
         latitude, longitude = place.latitude, place.longitude
-        origin_postcode = place.postcode
-        origin_borough = place.borough or borough_nearest(latitude, longitude)
+        origin = {
+            "origin_postcode": place.postcode,
+            "origin_borough": place.borough,
+            "origin_precision": place.precision,
+            "origin_area": place.area,
+            "outside_london": place.outside_london,
+        }
 
     return SearchQuery(
         latitude=latitude,
@@ -215,8 +234,7 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
         open_only=open_only,
         limit=limit,
         explain=explain,
-        origin_postcode=origin_postcode,
-        origin_borough=origin_borough,
+        **origin,
     )
 
 

@@ -426,3 +426,13 @@ def test_it_opens_a_users_page_for_an_operator(operator, staff_partner):
 def test_it_does_not_let_an_operator_make_a_superuser(operator, staff_partner):
     form = browser(operator).get(f"/admin/directory/user/{staff_partner.pk}/change/")
     assert "is_superuser" not in form.context["adminform"].form.fields
+
+
+def test_it_shows_operators_the_postcode_areas_read_only_and_keeps_partners_out(
+    operator, staff_partner
+):
+    page = browser(operator).get("/admin/directory/postcodearea/", {"q": "SE1 7"})
+    assert page.status_code == 200
+    assert "Lambeth" in page.content.decode()
+    assert browser(operator).get("/admin/directory/postcodearea/add/").status_code == 403
+    assert browser(staff_partner).get("/admin/directory/postcodearea/").status_code == 403
