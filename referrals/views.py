@@ -479,11 +479,26 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
 
 
 def _timeline_context(user, referral) -> dict:
+    # The version first: a change made while the page is built is then shown again at the
+    # next poll rather than missed.
+    version = selectors.referral_version(referral=referral)
     return {
         "referral": referral,
+        "version": version,
         "events": list(selectors.referral_events(referral=referral)),
         "actions": services.referral_actions_for(user=user, referral=referral),
     }
+
+
+def _live_answer(request: HttpRequest, version: str, answer: Callable[[], dict]) -> HttpResponse:
+    """A live part's poll: 204 when the page already shows this version (nothing rendered),
+    else answer() as JSON with the new version."""
+    if request.GET.get("v") == version:
+        response: HttpResponse = HttpResponse(status=204)
+    else:
+        response = JsonResponse({**answer(), "version": version})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @crew_page
@@ -500,15 +515,21 @@ def referral_status(request: HttpRequest, referral_id) -> HttpResponse:
 
 @crew_page
 @require_GET
-def referral_status_live(request: HttpRequest, referral_id) -> JsonResponse:
-    """The status page's moving part as JSON for polling: no patient details in it."""
+def referral_status_live(request: HttpRequest, referral_id) -> HttpResponse:
+    """The status page's moving part for polling: no patient details in it. `actions` are
+    those the state machine allows this user now; the page drops the others' controls."""
     referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-    html = render_to_string(
-        "crew/_status_live.html", _timeline_context(request.user, referral), request=request
-    )
-    response = JsonResponse({"status": referral.status, "done": not referral.is_open, "html": html})
-    response["Cache-Control"] = "no-store"
-    return response
+
+    def answer() -> dict:
+        context = _timeline_context(request.user, referral)
+        return {
+            "status": referral.status,
+            "done": not referral.is_open,
+            "actions": context["actions"],
+            "html": render_to_string("crew/_status_live.html", context, request=request),
+        }
+
+    return _live_answer(request, selectors.referral_version(referral=referral), answer)
 
 
 @crew_page
@@ -565,17 +586,20 @@ def _inbox_context(user) -> dict:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """Referrals into the organisation's services, unanswered first, then newest."""
-    return render(request, "partner/inbox.html", _inbox_context(request.user))
+    version = selectors.referral_list_version(user=request.user)  # first: see _timeline_context
+    context = {**_inbox_context(request.user), "version": version}
+    return render(request, "partner/inbox.html", context)
 
 
 @partner_page
 @require_GET
-def inbox_live(request: HttpRequest) -> JsonResponse:
-    context = _inbox_context(request.user)
-    html = render_to_string("partner/_inbox_live.html", context, request=request)
-    response = JsonResponse({"unanswered": context["unanswered"], "done": False, "html": html})
-    response["Cache-Control"] = "no-store"
-    return response
+def inbox_live(request: HttpRequest) -> HttpResponse:
+    def answer() -> dict:
+        context = _inbox_context(request.user)
+        html = render_to_string("partner/_inbox_live.html", context, request=request)
+        return {"unanswered": context["unanswered"], "done": False, "html": html}
+
+    return _live_answer(request, selectors.referral_list_version(user=request.user), answer)
 
 
 class AnswerForm(forms.Form):

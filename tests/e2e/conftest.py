@@ -192,3 +192,18 @@ def log_in(pages, username: str, name: str, **options):
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     return page
+
+
+def fill_referral(page) -> None:
+    """Every answer the refer form needs, for a fictional patient."""
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Testperson")
+    page.get_by_label("Day").fill("2")
+    page.get_by_label("Month").fill("3")
+    page.get_by_label("Year").fill("1941")
+    page.get_by_label("Female").check()
+    page.get_by_label("NHS number (if known)").fill("943 476 5919")
+    page.get_by_label("Presenting complaint").fill("Fall at home, no head injury")
+    page.get_by_label("Incident reference").fill("CAD-E2E-1")
+    page.get_by_label("Within 4 hours").check()
+    page.get_by_label("The patient has given consent to this referral").check()

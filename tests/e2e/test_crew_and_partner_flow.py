@@ -9,27 +9,13 @@ from playwright.sync_api import expect
 
 from directory.models import Role
 from referrals.models import Referral, Status
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import fill_referral, log_in
 from tests.factories import UserFactory
 from tests.referrals.factories import referral_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-LIVE = 12_000  # ms: the status page polls every 3 s
-
-
-def fill_referral(page) -> None:
-    page.get_by_label("First name").fill("Ada")
-    page.get_by_label("Last name").fill("Testperson")
-    page.get_by_label("Day").fill("2")
-    page.get_by_label("Month").fill("3")
-    page.get_by_label("Year").fill("1941")
-    page.get_by_label("Female").check()
-    page.get_by_label("NHS number (if known)").fill("943 476 5919")
-    page.get_by_label("Presenting complaint").fill("Fall at home, no head injury")
-    page.get_by_label("Incident reference").fill("CAD-E2E-1")
-    page.get_by_label("Within 4 hours").check()
-    page.get_by_label("The patient has given consent to this referral").check()
+LIVE = 5_000  # ms: live parts poll every second
 
 
 def test_a_crew_refers_and_a_partner_accepts(pages, world):
