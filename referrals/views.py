@@ -29,6 +29,7 @@ from rest_framework import serializers as drf_serializers
 
 from config.errors import Conflict, DomainError
 from directory import permissions
+from directory.hours import service_opening_state
 from directory.models import Borough, Service, Sex
 from directory.search import search_query_from_params
 from directory.selectors import Reason, service_eligibility_problem
@@ -403,6 +404,8 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
         if problem:
             # Refused before the crew types anything: the same answer sending would get.
             context = {"service": service, "search": search, "refusal": refusal_text(problem)}
+            if problem == Reason.CLOSED:
+                context["opens_at"] = service_opening_state(service, timezone.now()).next_change
             status = 409 if problem in (Reason.FULL, Reason.CLOSED, Reason.CLOSING_SOON) else 422
             return render(request, "crew/refer.html", context, status=status)
         codes = [c.code for c in service.categories.all()]

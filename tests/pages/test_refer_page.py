@@ -1,4 +1,7 @@
 import re
+from datetime import timedelta
+
+from django.utils import timezone
 
 from directory.models import Role
 from referrals.models import Referral, Status
@@ -277,3 +280,10 @@ def test_it_asks_for_the_address_of_a_patient_a_home_visiting_team_will_see(
 def test_it_keeps_the_address_optional_for_other_services(as_user, crew, service):
     assert "Address (optional)" in as_user(crew).get(f"/refer/{service.pk}/").content.decode()
     assert as_user(crew).post(f"/refer/{service.pk}/", _form()).status_code == 302
+
+
+def test_it_says_when_a_closed_service_opens(as_user, crew, provider, postcode):
+    later = timezone.localdate() + timedelta(days=2)  # never today, whatever the hour
+    weekly = ServiceFactory(organisation=provider, hours=[(later.weekday(), "08:00", "12:00")])
+    page = as_user(crew).get(f"/refer/{weekly.pk}/").content.decode()
+    assert f"Closed now: opens 08:00, {later:%A} {later.day} {later:%B}" in page
