@@ -326,7 +326,7 @@ class ServiceAdmin(OrganisationScopedAdmin):
                     ("phone", "professional_phone"),
                     "referral_instructions",
                     "referral_roles",
-                    "accepts_referrals_when_closed",
+                    ("accepts_referrals_when_closed", "visits_at_home"),
                     ("acknowledge_within_minutes", "answer_within_minutes"),
                 ]
             },

@@ -262,6 +262,7 @@ def _ensure_services(
                 inclusion_criteria=t.inclusion,
                 exclusion_criteria=t.exclusion,
                 bank_holiday_hours=t.bank_holidays,
+                visits_at_home=t.visits_at_home,
                 **capacity_fields(d.capacity, now, setter(org)),
             )
         )

@@ -251,6 +251,7 @@ class ServiceTemplate:
     inclusion: str = ""
     exclusion: str = ""
     closed_in_days: int | None = None  # a dated closure, counted from the first seed
+    visits_at_home: bool = False
 
 
 EVERY_BOROUGH = [
@@ -268,6 +269,7 @@ EVERY_BOROUGH = [
         site="{b} Community Services Hub",
         inclusion="Adults at home who are medically stable; fallers without serious injury.",
         exclusion="Suspected fracture, head injury on anticoagulants, NEWS2 of 7 or more.",
+        visits_at_home=True,
     ),
     ServiceTemplate(
         "{b} Emergency Duty Team",
@@ -317,6 +319,7 @@ ROTATING = [
         "Refer after a non-injurious fall; the team visits within four hours.",
         min_age=50,
         covers_borough=True,
+        visits_at_home=True,
     ),
     ServiceTemplate(
         "{b} Community Pharmacy",
@@ -339,6 +342,7 @@ ROTATING = [
         min_age=18,
         covers_borough=True,
         public_phone=False,
+        visits_at_home=True,
     ),
     ServiceTemplate(
         "{b} Frailty Hospital at Home",
@@ -352,6 +356,7 @@ ROTATING = [
         public_phone=False,
         site="{b} Frailty Unit",
         inclusion="Clinical Frailty Scale 5 or more.",
+        visits_at_home=True,
     ),
     ServiceTemplate(
         "{b} GP Out of Hours",
@@ -373,6 +378,7 @@ ROTATING = [
         covers_borough=True,
         public_phone=False,
         site="{b} Hospice",
+        visits_at_home=True,
     ),
     ServiceTemplate(
         "{b} Drug and Alcohol Service",
@@ -407,6 +413,7 @@ ROTATING = [
         public_phone=False,
         site="{b} Children's Centre",
         closed_in_days=9,
+        visits_at_home=True,
     ),
     ServiceTemplate(
         "{b} Night Sobering Centre",

@@ -164,6 +164,10 @@ class Service(models.Model):
         default=list, blank=True, help_text='Roles that may refer, e.g. ["crew"]'
     )
     accepts_referrals_when_closed = models.BooleanField(default=False)
+    # A team that goes to the patient needs to know where: referrals must give the address.
+    visits_at_home = models.BooleanField(
+        default=False, help_text="Sees patients at home: referrals must give their address"
+    )
     acknowledge_within_minutes = models.PositiveIntegerField(default=30)
     answer_within_minutes = models.PositiveIntegerField(default=120)
 

@@ -20,10 +20,15 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import DomainError
 from directory import permissions
 from directory.models import Capacity, Category, Service, Sex
-from directory.search import search_log_record, search_query_from_params, service_search
-from directory.selectors import Reason, capacity_live
+from directory.search import (
+    SearchQuery,
+    search_log_record,
+    search_query_from_params,
+    service_search,
+)
+from directory.selectors import capacity_live
 from directory.services import CAPACITY_MAX_SLOTS, capacity_set
-from referrals.views import crew_page, partner_page
+from referrals.views import crew_page, partner_page, refer_problem, refusal_text
 
 # --- search ------------------------------------------------------------------------------
 
@@ -54,15 +59,6 @@ class SearchForm(forms.Form):
 
 
 SEARCH_FIELDS = {"postcode", "lat", "lon", "age", "sex", "category", "open"}
-REASONS = {
-    Reason.INACTIVE: "Not taking referrals at the moment",
-    Reason.NOT_ELIGIBLE_AGE: "The patient's age is outside the ages it sees",
-    Reason.NOT_ELIGIBLE_SEX: "It does not see patients of this sex",
-    Reason.OUTSIDE_AREA: "It does not cover the patient's area",
-    Reason.FULL: "No slots left",
-    Reason.CLOSED: "Closed now",
-    Reason.CLOSING_SOON: "Closes too soon to refer",
-}
 
 
 def _minutes_ago(moment: datetime | None, now: datetime) -> str:
@@ -143,19 +139,46 @@ def search(request: HttpRequest) -> HttpResponse:
         return render(request, "crew/search.html", context, status=400)
     search_log_record(query=query, result=result, user=request.user)
     now = timezone.now()
+    problems = _refer_problems(request.user, query, [item["id"] for item in result.results])
+    cards = [_card(item, now) for item in result.results]
+    for card in cards:
+        problem = problems.get(card["id"])
+        card["refer_problem"] = refusal_text(problem) if problem else ""
     context.update(
         {
             "result": result,
-            "cards": [_card(item, now) for item in result.results],
+            "cards": cards,
             "fallback": [_card(item, now) for item in result.fallback],
             "excluded": [
-                {**item, "reason_text": REASONS.get(item["reason"], item["reason"])}
-                for item in result.excluded
+                {**item, "reason_text": refusal_text(item["reason"])} for item in result.excluded
             ],
             "used_location": "lat" in params,
+            # Carried by each Refer link, so the form knows the patient and can come back.
+            "search_query": request.GET.urlencode(),
         }
     )
     return render(request, "crew/search.html", context)
+
+
+def _refer_problems(user, query: SearchQuery, service_ids: list[int]) -> dict[int, str | None]:
+    """For each result, why a referral from this search would be refused now (None: it
+    would be sent), asked of the rule referral_create applies."""
+    found = (
+        Service.objects.filter(pk__in=service_ids)
+        .select_related("location__borough")
+        .prefetch_related("boroughs_covered", "opening_spans", "opening_exceptions")
+    )
+    return {
+        service.pk: refer_problem(
+            user=user,
+            service=service,
+            age=query.age,
+            sex=query.sex,
+            borough=query.origin_borough,
+            at=query.at,
+        )
+        for service in found
+    }
 
 
 def _search_error_to_form(form: SearchForm, error: DomainError) -> None:

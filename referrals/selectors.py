@@ -7,7 +7,7 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.http import Http404
 
 from config.errors import DomainError
@@ -79,3 +79,23 @@ def referral_events(*, referral: Referral) -> QuerySet:
     return ReferralEvent.objects.filter(referral=referral).select_related(
         "actor", "actor_organisation"
     )
+
+
+# --- versions, for pages that keep themselves current --------------------------------------
+# A live page sends back the version it shows; an unchanged one is answered without
+# rendering anything, so polling every second costs one small query per page.
+
+
+def referral_version(*, referral: Referral) -> str:
+    """Changes whenever the referral or its timeline does."""
+    last = referral.events.aggregate(last=Max("id"))["last"]
+    return f"{referral.status}.{referral.updated_at.timestamp():.6f}.{last}"
+
+
+def referral_list_version(*, user) -> str:
+    """Changes whenever a referral the user may see arrives or changes."""
+    seen = permissions.referrals_visible_to(user, Referral.objects.all()).aggregate(
+        count=Count("id"), last=Max("updated_at")
+    )
+    last = seen["last"].timestamp() if seen["last"] else 0
+    return f"{seen['count']}.{last:.6f}"

@@ -123,6 +123,19 @@ def _emit(event: ReferralEvent) -> None:
 
 # --- create --------------------------------------------------------------------------
 
+ADDRESS_REQUIRED = "This service visits the patient at home: give the patient's address."
+
+
+def referral_address_problem(*, service: Service, address: str | None) -> str | None:
+    """Why the patient's address is not enough for this service, or None.
+
+    A team that visits at home must know where to go; pages call this too, to show the
+    problem with the form's other errors rather than after them.
+    """
+    if service.visits_at_home and not (address or "").strip():
+        return ADDRESS_REQUIRED
+    return None
+
 
 def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) -> Referral:
     """Send a patient's referral into a service; takes a counted slot if the service has them.
@@ -169,6 +182,13 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
                 code="invalid_nhs_number",
                 fields={"patient": {"nhs_number": ["Not a valid NHS number."]}},
             )
+    address_problem = referral_address_problem(service=service, address=patient.get("address"))
+    if address_problem:
+        raise DomainError(
+            address_problem,
+            code="address_required",
+            fields={"patient": {"address": [address_problem]}},
+        )
     category = _category_by_code(clinical["category"])
     if category is None:
         raise DomainError(

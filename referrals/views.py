@@ -20,18 +20,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework import serializers as drf_serializers
 
 from config.errors import Conflict, DomainError
 from directory import permissions
-from directory.models import Service, Sex
+from directory.hours import service_opening_state
+from directory.models import Borough, Service, Sex
+from directory.search import search_query_from_params
+from directory.selectors import Reason, service_eligibility_problem
 from referrals import selectors, services
-from referrals.api import ReferralCreateApi
+from referrals.api import ObservationsSerializer, ReferralCreateApi
 from referrals.idempotency import idempotent_response
 from referrals.models import DeclineReason, Mobility, PatientAccess, Status, Urgency
 
@@ -68,6 +72,76 @@ def _messages_of(value: Any) -> list[str]:
     return [str(value)]
 
 
+# --- whether a crew can refer, and why not ----------------------------------------------
+
+# Another role's referrers only (the service's referral_roles leave crews out).
+NOT_FOR_CREWS = "not_for_crews"
+# What a crew reads for each reason a referral cannot be made (directory.selectors.Reason).
+REFUSALS = {
+    Reason.INACTIVE: "Not taking referrals at the moment",
+    Reason.NOT_ELIGIBLE_AGE: "The patient's age is outside the ages it sees",
+    Reason.NOT_ELIGIBLE_SEX: "It does not see patients of this sex",
+    Reason.OUTSIDE_AREA: "It does not cover the patient's area",
+    Reason.FULL: "No slots left",
+    Reason.CLOSED: "Closed now",
+    Reason.CLOSING_SOON: "Closes too soon to refer",
+    NOT_FOR_CREWS: "It takes referrals from other professionals only",
+}
+
+
+def refusal_text(reason: str) -> str:
+    return REFUSALS.get(reason, reason.replace("_", " ").capitalize())
+
+
+def refer_problem(
+    *,
+    user,
+    service: Service,
+    age: int | None,
+    sex: str | None,
+    borough: Borough | None,
+    at: datetime,
+) -> str | None:
+    """Why this crew cannot refer this patient to this service now, or None.
+
+    The rule is referral_create's own (directory.selectors.service_eligibility_problem), so
+    a page offers Refer exactly where sending would succeed. Without a known borough the
+    service's own is used, as referral_create does for a patient without a postcode.
+    """
+    if not permissions.can_refer(user, service):
+        return NOT_FOR_CREWS
+    return service_eligibility_problem(
+        service=service,
+        age=age,
+        sex=sex or "",
+        borough=borough or service.location.borough,
+        at=at,
+    )
+
+
+SEARCH_ORIGIN = ("postcode", "lat", "lon", "age", "sex")
+
+
+def search_context(query_string: str) -> dict[str, Any]:
+    """The search a crew came from, carried by its query string through the refer link and
+    the form: where "Back to search" goes, and the patient's age, sex and borough as the
+    search judged them. An absent or invalid search gives no patient facts."""
+    params = QueryDict(query_string or "")
+    context: dict[str, Any] = {"query": params.urlencode(), "age": None, "sex": "", "borough": None}
+    given = {name: params.get(name, "").strip() for name in SEARCH_ORIGIN}
+    given = {name: value for name, value in given.items() if value}
+    if "lat" in given or "lon" in given:
+        given.pop("postcode", None)  # as the search does: the device's position wins
+    if not given:
+        return context
+    try:
+        query = search_query_from_params(given)
+    except DomainError:
+        return context
+    context.update(age=query.age, sex=query.sex or "", borough=query.origin_borough)
+    return context
+
+
 # --- the refer form --------------------------------------------------------------------
 
 
@@ -80,6 +154,8 @@ class ReferForm(forms.Form):
     are ReferralCreateApi.InputSerializer's and referral_create's, mapped back by field."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The search this referral came from (its query string), for "Back to search".
+    search = forms.CharField(widget=forms.HiddenInput, required=False)
     given_name = forms.CharField(label="First name", required=False)
     family_name = forms.CharField(label="Last name", required=False)
     nhs_number = forms.CharField(
@@ -99,6 +175,25 @@ class ReferForm(forms.Form):
     presenting_complaint = forms.CharField(label="Presenting complaint", required=False)
     summary = forms.CharField(label="Clinical summary (optional)", required=False)
     mobility = forms.ChoiceField(label="Mobility", choices=Mobility.choices, required=False)
+    # Observations: the parts of a NEWS2 score, and the score (services' instructions ask
+    # for it). All optional; the API's ObservationsSerializer checks each range.
+    respiratory_rate = forms.CharField(label="Respiratory rate (per minute)", required=False)
+    spo2 = forms.CharField(label="SpO2 (%)", required=False)
+    supplemental_oxygen = forms.ChoiceField(
+        label="Air or oxygen?",
+        choices=[("", "Not recorded"), ("air", "Air"), ("oxygen", "Oxygen")],
+        required=False,
+    )
+    systolic_bp = forms.CharField(label="Systolic blood pressure (mmHg)", required=False)
+    heart_rate = forms.CharField(label="Pulse (per minute)", required=False)
+    consciousness = forms.ChoiceField(
+        label="Consciousness (ACVPU)",
+        choices=[("", "Not recorded")]
+        + list(ObservationsSerializer().fields["consciousness"].choices.items()),
+        required=False,
+    )
+    temperature = forms.CharField(label="Temperature (°C)", required=False)
+    news2 = forms.CharField(label="NEWS2 score", required=False)
     safeguarding_concern = forms.BooleanField(
         label="There is a safeguarding concern", required=False
     )
@@ -114,6 +209,41 @@ class ReferForm(forms.Form):
     def __init__(self, *args, service: Service, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [(c.code, c.name) for c in service.categories.all()]
+        if service.visits_at_home:
+            self.fields["address"].label = "Address"
+            self.fields["address"].help_text = "The team visits the patient here"
+
+
+OBSERVATIONS = (
+    "respiratory_rate",
+    "spo2",
+    "supplemental_oxygen",
+    "systolic_bp",
+    "heart_rate",
+    "consciousness",
+    "temperature",
+    "news2",
+)
+# The observation's name in an error message ("SpO2 must be ...").
+OBSERVATION_NAMES = {
+    "respiratory_rate": "Respiratory rate",
+    "spo2": "SpO2",
+    "systolic_bp": "Systolic blood pressure",
+    "heart_rate": "Pulse",
+    "temperature": "Temperature",
+    "news2": "NEWS2 score",
+}
+
+
+def _observation_error(name: str) -> str:
+    """Say what to enter, from the API's own bounds for the observation."""
+    field = ObservationsSerializer().fields[name]
+    if name not in OBSERVATION_NAMES:
+        return "Select one of the options"
+    kind = "a number" if isinstance(field, drf_serializers.FloatField) else "a whole number"
+    return (
+        f"{OBSERVATION_NAMES[name]} must be {kind} from {field.min_value:g} to {field.max_value:g}"
+    )
 
 
 # Where each form field sits in the API's nested body.
@@ -132,6 +262,7 @@ FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "presenting_complaint": ("clinical", "presenting_complaint"),
     "summary": ("clinical", "summary"),
     "mobility": ("clinical", "mobility"),
+    **{name: ("clinical", "observations", name) for name in OBSERVATIONS},
     "safeguarding_concern": ("clinical", "safeguarding_concern"),
     "safeguarding_details": ("clinical", "safeguarding_details"),
     "consent": ("consent", "given"),
@@ -166,9 +297,17 @@ def _date_of_birth(data: dict) -> tuple[str | None, str | None]:
 def _body_from(form: ReferForm, service: Service, dob: str | None) -> dict:
     """The API's nested body from the page's flat fields (blank optional answers left out)."""
     data = form.cleaned_data
-    body: dict[str, Any] = {"service": service.pk, "patient": {}, "clinical": {}, "consent": {}}
+    body: dict[str, Any] = {
+        "service": service.pk,
+        "patient": {},
+        "clinical": {"observations": {}},
+        "consent": {},
+    }
     values = {name: data.get(name) for name in FIELD_PATHS}
     values["date_of_birth"] = dob
+    values["supplemental_oxygen"] = {"air": False, "oxygen": True}.get(
+        data.get("supplemental_oxygen") or ""
+    )
     for name, path in FIELD_PATHS.items():
         value = values[name]
         if value in ("", None) and name not in {"consent", "safeguarding_concern"}:
@@ -177,6 +316,8 @@ def _body_from(form: ReferForm, service: Service, dob: str | None) -> dict:
         for part in path[:-1]:
             target = target[part]
         target[path[-1]] = value
+    if not body["clinical"]["observations"]:
+        del body["clinical"]["observations"]
     return body
 
 
@@ -189,7 +330,10 @@ def _serializer_errors_to_form(form: ReferForm, errors: dict) -> None:
             continue
         first = found[0] if isinstance(found, list) else found
         missing = getattr(first, "code", "") in MISSING_CODES or name == "consent"
-        form.add_error(name, MISSING[name] if missing and name in MISSING else str(first))
+        if name in OBSERVATIONS:
+            form.add_error(name, _observation_error(name))
+        else:
+            form.add_error(name, MISSING[name] if missing and name in MISSING else str(first))
     if "service" in errors:
         form.add_error(None, " ".join(_messages_of(errors["service"])))
 
@@ -226,11 +370,20 @@ def _referral_create_once(*, user, key: str, body: dict, validated: dict) -> str
     raise Conflict("The referral is still being sent. Try again.", code="request_in_flight")
 
 
+def _refusal_message(service: Service, reason: str) -> str:
+    phone = service.professional_phone or service.phone
+    why = refusal_text(reason)
+    text = f"{service.name} cannot take this referral: {why[:1].lower()}{why[1:]}."
+    return f"{text} Phone {phone} to discuss the patient." if phone else text
+
+
 @crew_page
 def refer(request: HttpRequest, service_id: int) -> HttpResponse:
-    """GET: the form, pre-filled with the service. POST: send the referral, once per key."""
+    """GET: the form, pre-filled from the search the crew came from, or, when the service
+    cannot take this patient now, why not and its phone number instead of a form.
+    POST: send the referral, once per key."""
     service = (
-        Service.objects.select_related("organisation", "location")
+        Service.objects.select_related("organisation", "location__borough")
         .filter(pk=service_id, active=True)
         .first()
     )
@@ -240,19 +393,43 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
         raise PermissionDenied
 
     if request.method != "POST":
+        search = search_context(request.GET.urlencode())
+        problem = refer_problem(
+            user=request.user,
+            service=service,
+            age=search["age"],
+            sex=search["sex"],
+            borough=search["borough"],
+            at=timezone.now(),
+        )
+        if problem:
+            # Refused before the crew types anything: the same answer sending would get.
+            context = {"service": service, "search": search, "refusal": refusal_text(problem)}
+            if problem == Reason.CLOSED:
+                context["opens_at"] = service_opening_state(service, timezone.now()).next_change
+            status = 409 if problem in (Reason.FULL, Reason.CLOSED, Reason.CLOSING_SOON) else 422
+            return render(request, "crew/refer.html", context, status=status)
+        codes = [c.code for c in service.categories.all()]
+        wanted = [c for c in request.GET.getlist("category") if c in codes]
         form = ReferForm(
             service=service,
             initial={
                 "idempotency_key": uuid.uuid4().hex,
+                "search": search["query"],
+                "sex": search["sex"] if search["sex"] in Sex.values else "",
                 "urgency": Urgency.WITHIN_1H,
                 "mobility": Mobility.UNKNOWN,
-                "category": request.GET.get("category", ""),
+                "category": wanted[0] if wanted else (codes[0] if len(codes) == 1 else ""),
             },
         )
-        return render(request, "crew/refer.html", {"form": form, "service": service})
+        return render(
+            request, "crew/refer.html", {"form": form, "service": service, "search": search}
+        )
 
     form = ReferForm(request.POST, service=service)
     form.is_valid()  # the page form only carries values; the API's serializer judges them
+    search = search_context(form.cleaned_data.get("search") or "")
+    page = {"form": form, "service": service, "search": search}
     dob, dob_error = _date_of_birth(request.POST)
     if dob_error:
         form.add_error("date_of_birth", dob_error)
@@ -260,13 +437,19 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
     serializer = ReferralCreateApi.InputSerializer(data=body)
     if not serializer.is_valid():
         _serializer_errors_to_form(form, serializer.errors)
+    # referral_create refuses this too; asked here so it shows with the other errors.
+    address_problem = services.referral_address_problem(
+        service=service, address=form.cleaned_data.get("address")
+    )
+    if address_problem and not form.has_error("address"):
+        form.add_error("address", address_problem)
     key = form.cleaned_data.get("idempotency_key") or ""
     if not key:
         form.add_error(None, "The form has expired. Check the details and send it again.")
         form.data = form.data.copy()
         form.data["idempotency_key"] = uuid.uuid4().hex
     if form.errors:
-        return render(request, "crew/refer.html", {"form": form, "service": service}, status=400)
+        return render(request, "crew/refer.html", page, status=400)
 
     try:
         referral_id = _referral_create_once(
@@ -282,12 +465,15 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
             form.add_error(
                 None, "These details differ from a referral already sent. Check and send again."
             )
+        elif exc.code in ("referral_refused", "no_capacity"):
+            reason = exc.extra.get("reason") or Reason.FULL
+            form.add_error(None, _refusal_message(service, reason))
         else:
             _domain_error_to_form(form, exc)
         return render(
             request,
             "crew/refer.html",
-            {"form": form, "service": service},
+            page,
             status=exc.status_code if exc.status_code != 422 else 400,
         )
     return redirect("referral-status", referral_id=referral_id)
@@ -297,11 +483,26 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
 
 
 def _timeline_context(user, referral) -> dict:
+    # The version first: a change made while the page is built is then shown again at the
+    # next poll rather than missed.
+    version = selectors.referral_version(referral=referral)
     return {
         "referral": referral,
+        "version": version,
         "events": list(selectors.referral_events(referral=referral)),
         "actions": services.referral_actions_for(user=user, referral=referral),
     }
+
+
+def _live_answer(request: HttpRequest, version: str, answer: Callable[[], dict]) -> HttpResponse:
+    """A live part's poll: 204 when the page already shows this version (nothing rendered),
+    else answer() as JSON with the new version."""
+    if request.GET.get("v") == version:
+        response: HttpResponse = HttpResponse(status=204)
+    else:
+        response = JsonResponse({**answer(), "version": version})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @crew_page
@@ -319,15 +520,21 @@ def referral_status(request: HttpRequest, referral_id) -> HttpResponse:
 
 @crew_page
 @require_GET
-def referral_status_live(request: HttpRequest, referral_id) -> JsonResponse:
-    """The status page's moving part as JSON for polling: no patient details in it."""
+def referral_status_live(request: HttpRequest, referral_id) -> HttpResponse:
+    """The status page's moving part for polling: no patient details in it. `actions` are
+    those the state machine allows this user now; the page drops the others' controls."""
     referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-    html = render_to_string(
-        "crew/_status_live.html", _timeline_context(request.user, referral), request=request
-    )
-    response = JsonResponse({"status": referral.status, "done": not referral.is_open, "html": html})
-    response["Cache-Control"] = "no-store"
-    return response
+
+    def answer() -> dict:
+        context = _timeline_context(request.user, referral)
+        return {
+            "status": referral.status,
+            "done": not referral.is_open,
+            "actions": context["actions"],
+            "html": render_to_string("crew/_status_live.html", context, request=request),
+        }
+
+    return _live_answer(request, selectors.referral_version(referral=referral), answer)
 
 
 @crew_page
@@ -384,17 +591,20 @@ def _inbox_context(user) -> dict:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """Referrals into the organisation's services, unanswered first, then newest."""
-    return render(request, "partner/inbox.html", _inbox_context(request.user))
+    version = selectors.referral_list_version(user=request.user)  # first: see _timeline_context
+    context = {**_inbox_context(request.user), "version": version}
+    return render(request, "partner/inbox.html", context)
 
 
 @partner_page
 @require_GET
-def inbox_live(request: HttpRequest) -> JsonResponse:
-    context = _inbox_context(request.user)
-    html = render_to_string("partner/_inbox_live.html", context, request=request)
-    response = JsonResponse({"unanswered": context["unanswered"], "done": False, "html": html})
-    response["Cache-Control"] = "no-store"
-    return response
+def inbox_live(request: HttpRequest) -> HttpResponse:
+    def answer() -> dict:
+        context = _inbox_context(request.user)
+        html = render_to_string("partner/_inbox_live.html", context, request=request)
+        return {"unanswered": context["unanswered"], "done": False, "html": html}
+
+    return _live_answer(request, selectors.referral_list_version(user=request.user), answer)
 
 
 class AnswerForm(forms.Form):

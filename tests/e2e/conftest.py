@@ -15,6 +15,16 @@ from pathlib import Path
 import pytest
 from django.core.servers.basehttp import WSGIServer
 from django.test import testcases
+from playwright.sync_api import expect
+
+from directory.models import Organisation, Postcode, Role
+from tests.factories import (
+    TEST_PASSWORD,
+    OrganisationFactory,
+    ServiceFactory,
+    UserFactory,
+    borough,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -92,9 +102,11 @@ class Pages:
         self.folder = ARTIFACTS / viewport
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def new(self):
+    def new(self, **options):
+        """A signed-out page in a fresh context; options go to Playwright's new_context
+        (geolocation, permissions...)."""
         context = self.browser.new_context(
-            base_url=self.base_url, viewport=VIEWPORTS[self.viewport], locale="en-GB"
+            base_url=self.base_url, viewport=VIEWPORTS[self.viewport], locale="en-GB", **options
         )
         # axe-core is served from our own origin so the pages' self-only
         # Content-Security-Policy stays on during the checks.
@@ -145,3 +157,53 @@ def pages(request, django_db_setup, chromium, live_server):
 
 def safe_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@pytest.fixture
+def world(db):
+    """A crew and a partner; the partner's falls service (any adult) and a children's one,
+    both on SW1A 1AA."""
+    trust = OrganisationFactory(
+        name="London Ambulance (e2e)", kind=Organisation.Kind.AMBULANCE_TRUST
+    )
+    provider = OrganisationFactory(name="Alpha Community Health (e2e)")
+    crew = UserFactory(username="e2e-crew", organisation=trust, role=Role.CREW)
+    partner = UserFactory(username="e2e-partner", organisation=provider, role=Role.PARTNER)
+    Postcode.objects.create(
+        postcode="SW1A 1AA", latitude=51.5010, longitude=-0.1416, borough=borough()
+    )
+    service = ServiceFactory(
+        organisation=provider,
+        name="Alpha Falls Response",
+        phone="020 7946 0000",
+        inclusion_criteria="Adults who have fallen at home",
+    )
+    ServiceFactory(organisation=provider, name="Alpha Children's Falls", min_age=0, max_age=17)
+    return {"crew": crew, "partner": partner, "service": service}
+
+
+def log_in(pages, username: str, name: str, **options):
+    """A page signed in as this user (options: see Pages.new)."""
+    page = pages.new(**options)
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    pages.check(page, f"{name}-login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    return page
+
+
+def fill_referral(page) -> None:
+    """Every answer the refer form needs, for a fictional patient."""
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Testperson")
+    page.get_by_label("Day").fill("2")
+    page.get_by_label("Month").fill("3")
+    page.get_by_label("Year").fill("1941")
+    page.get_by_label("Female").check()
+    page.get_by_label("NHS number (if known)").fill("943 476 5919")
+    page.get_by_label("Presenting complaint").fill("Fall at home, no head injury")
+    page.get_by_label("Incident reference").fill("CAD-E2E-1")
+    page.get_by_label("Within 4 hours").check()
+    page.get_by_label("The patient has given consent to this referral").check()

@@ -7,66 +7,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from directory.models import Organisation, Postcode, Role
+from directory.models import Role
 from referrals.models import Referral, Status
-from tests.factories import (
-    TEST_PASSWORD,
-    OrganisationFactory,
-    ServiceFactory,
-    UserFactory,
-    borough,
-)
+from tests.e2e.conftest import fill_referral, log_in
+from tests.factories import UserFactory
 from tests.referrals.factories import referral_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-LIVE = 12_000  # ms: the status page polls every 3 s
-
-
-@pytest.fixture
-def world(db):
-    trust = OrganisationFactory(
-        name="London Ambulance (e2e)", kind=Organisation.Kind.AMBULANCE_TRUST
-    )
-    provider = OrganisationFactory(name="Alpha Community Health (e2e)")
-    crew = UserFactory(username="e2e-crew", organisation=trust, role=Role.CREW)
-    partner = UserFactory(username="e2e-partner", organisation=provider, role=Role.PARTNER)
-    Postcode.objects.create(
-        postcode="SW1A 1AA", latitude=51.5010, longitude=-0.1416, borough=borough()
-    )
-    service = ServiceFactory(
-        organisation=provider,
-        name="Alpha Falls Response",
-        phone="020 7946 0000",
-        inclusion_criteria="Adults who have fallen at home",
-    )
-    ServiceFactory(organisation=provider, name="Alpha Children's Falls", min_age=0, max_age=17)
-    return {"crew": crew, "partner": partner, "service": service}
-
-
-def log_in(pages, username: str, name: str):
-    page = pages.new()
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/login/$"))
-    pages.check(page, f"{name}-login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    return page
-
-
-def fill_referral(page) -> None:
-    page.get_by_label("First name").fill("Ada")
-    page.get_by_label("Last name").fill("Testperson")
-    page.get_by_label("Day").fill("2")
-    page.get_by_label("Month").fill("3")
-    page.get_by_label("Year").fill("1941")
-    page.get_by_label("Female").check()
-    page.get_by_label("NHS number (if known)").fill("943 476 5919")
-    page.get_by_label("Presenting complaint").fill("Fall at home, no head injury")
-    page.get_by_label("Incident reference").fill("CAD-E2E-1")
-    page.get_by_label("Within 4 hours").check()
-    page.get_by_label("The patient has given consent to this referral").check()
+LIVE = 5_000  # ms: live parts poll every second
 
 
 def test_a_crew_refers_and_a_partner_accepts(pages, world):

@@ -1,3 +1,8 @@
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+
 from directory.models import Role
 from referrals.models import Referral, Status
 from tests.factories import ServiceFactory, UserFactory
@@ -99,7 +104,7 @@ def test_it_shows_why_the_service_refused_the_patient(as_user, crew, provider, p
     children = ServiceFactory(organisation=provider, name="Children's Falls", max_age=17)
     answer = as_user(crew).post(f"/refer/{children.pk}/", _form())
     assert answer.status_code == 400
-    assert "cannot take this referral" in answer.content.decode()
+    assert "cannot take this referral: the patient&#x27;s age is outside" in answer.content.decode()
     assert Referral.objects.count() == 0
 
 
@@ -136,3 +141,149 @@ def test_it_keys_double_taps_per_user(as_user, crew, service, ambulance_trust):
     as_user(crew).post(f"/refer/{service.pk}/", _form())
     as_user(colleague).post(f"/refer/{service.pk}/", _form())
     assert Referral.objects.count() == 2
+
+
+# --- refused before the form is filled -----------------------------------------------------
+
+
+def test_it_refuses_a_closed_service_before_the_form_with_why_and_the_phone(
+    as_user, crew, provider, postcode
+):
+    shut = ServiceFactory(organisation=provider, hours=[], professional_phone="020 7946 0111")
+    answer = as_user(crew).get(f"/refer/{shut.pk}/")
+    page = answer.content.decode()
+    assert answer.status_code == 409
+    assert "You cannot refer to" in page
+    assert "Closed now" in page
+    assert 'href="tel:02079460111"' in page
+    assert "Send referral" not in page and 'name="given_name"' not in page
+
+
+def test_it_refuses_a_service_with_no_slots_left_before_the_form(as_user, crew, service):
+    service.capacity_slots = 0
+    service.save()
+    answer = as_user(crew).get(f"/refer/{service.pk}/")
+    assert answer.status_code == 409
+    assert "No slots left" in answer.content.decode()
+    assert "Send referral" not in answer.content.decode()
+
+
+def test_it_refuses_a_patient_the_search_said_is_too_young(as_user, crew, provider, postcode):
+    adults = ServiceFactory(organisation=provider, min_age=18)
+    answer = as_user(crew).get(f"/refer/{adults.pk}/", {"postcode": "SW1A 1AA", "age": "9"})
+    assert answer.status_code == 422
+    assert "age is outside the ages it sees" in answer.content.decode()
+
+
+def test_it_opens_the_form_for_a_closed_service_that_takes_referrals_when_closed(
+    as_user, crew, provider, postcode
+):
+    desk = ServiceFactory(organisation=provider, hours=[], accepts_referrals_when_closed=True)
+    answer = as_user(crew).get(f"/refer/{desk.pk}/")
+    assert answer.status_code == 200
+    assert "Send referral" in answer.content.decode()
+
+
+# --- the search's context -------------------------------------------------------------------
+
+SEARCH = "searched=1&postcode=SW1A+1AA&age=84&sex=female&category=falls&open=on"
+
+
+def test_it_carries_age_sex_and_category_from_the_search(as_user, crew, service):
+    page = as_user(crew).get(f"/refer/{service.pk}/?{SEARCH}").content.decode()
+    assert re.search(r'name="sex" type="radio" value="female" checked', page)
+    assert "The search was for a patient aged 84" in page
+    assert re.search(r'<option value="falls" selected>', page)
+
+
+def test_it_goes_back_to_the_same_search_even_after_an_error(as_user, crew, service):
+    client = as_user(crew)
+    back = f'href="/search/?{SEARCH.replace("&", "&amp;")}">Back to search'
+    assert back in client.get(f"/refer/{service.pk}/?{SEARCH}").content.decode()
+    answer = client.post(f"/refer/{service.pk}/", _form(search=SEARCH, given_name=""))
+    assert answer.status_code == 400
+    assert back in answer.content.decode()
+
+
+def test_it_goes_back_to_an_empty_search_without_one(as_user, crew, service):
+    page = as_user(crew).get(f"/refer/{service.pk}/").content.decode()
+    assert 'href="/search/">Back to search' in page
+
+
+# --- observations ---------------------------------------------------------------------------
+
+
+def test_it_sends_the_news2_score_and_its_parts(as_user, crew, service):
+    answer = as_user(crew).post(
+        f"/refer/{service.pk}/",
+        _form(
+            respiratory_rate="22",
+            spo2="93",
+            supplemental_oxygen="oxygen",
+            systolic_bp="104",
+            heart_rate="112",
+            consciousness="A",
+            temperature="38.4",
+            news2="8",
+        ),
+    )
+    assert answer.status_code == 302
+    assert Referral.objects.get().observations == {
+        "respiratory_rate": 22,
+        "spo2": 93,
+        "supplemental_oxygen": True,
+        "systolic_bp": 104,
+        "heart_rate": 112,
+        "consciousness": "A",
+        "temperature": 38.4,
+        "news2": 8,
+    }
+
+
+def test_it_sends_no_observations_when_none_were_taken(as_user, crew, service):
+    as_user(crew).post(f"/refer/{service.pk}/", _form())
+    assert Referral.objects.get().observations == {}
+
+
+def test_it_names_an_observation_out_of_range_by_its_field(as_user, crew, service):
+    answer = as_user(crew).post(f"/refer/{service.pk}/", _form(spo2="120", news2="lots"))
+    page = answer.content.decode()
+    assert answer.status_code == 400
+    assert '<a href="#id_spo2">SpO2 must be a whole number from 50 to 100</a>' in page
+    assert '<a href="#id_news2">NEWS2 score must be a whole number from 0 to 20</a>' in page
+    assert 'value="120"' in page
+    assert Referral.objects.count() == 0
+
+
+# --- services that visit at home ------------------------------------------------------------
+
+
+def test_it_asks_for_the_address_of_a_patient_a_home_visiting_team_will_see(
+    as_user, crew, provider, postcode
+):
+    visiting = ServiceFactory(organisation=provider, visits_at_home=True)
+    client = as_user(crew)
+    form_page = client.get(f"/refer/{visiting.pk}/").content.decode()
+    assert "Address (optional)" not in form_page
+    assert "The team visits the patient here" in form_page
+    answer = client.post(f"/refer/{visiting.pk}/", _form(given_name=""))
+    page = answer.content.decode()
+    assert answer.status_code == 400
+    assert '<a href="#id_given_name">' in page  # asked for together with the other errors
+    assert '<a href="#id_address">This service visits the patient at home' in page
+    assert Referral.objects.count() == 0
+    sent = client.post(f"/refer/{visiting.pk}/", _form(address="1 Fictional Road, London"))
+    assert sent.status_code == 302
+    assert Referral.objects.get().address == "1 Fictional Road, London"
+
+
+def test_it_keeps_the_address_optional_for_other_services(as_user, crew, service):
+    assert "Address (optional)" in as_user(crew).get(f"/refer/{service.pk}/").content.decode()
+    assert as_user(crew).post(f"/refer/{service.pk}/", _form()).status_code == 302
+
+
+def test_it_says_when_a_closed_service_opens(as_user, crew, provider, postcode):
+    later = timezone.localdate() + timedelta(days=2)  # never today, whatever the hour
+    weekly = ServiceFactory(organisation=provider, hours=[(later.weekday(), "08:00", "12:00")])
+    page = as_user(crew).get(f"/refer/{weekly.pk}/").content.decode()
+    assert f"Closed now: opens 08:00, {later:%A} {later.day} {later:%B}" in page

@@ -1,7 +1,9 @@
+import re
 from datetime import timedelta
 
 from django.utils import timezone
 
+from referrals import services
 from referrals.models import PatientAccess, Referral, Status
 from tests.referrals.factories import referral_in
 
@@ -108,3 +110,48 @@ def test_it_lists_todays_referrals_of_the_crews_organisation_newest_first(
     assert page.index(f"/referrals/{newer.id}/") < page.index(f"/referrals/{older.id}/")
     assert f"/referrals/{yesterday.id}/" not in page
     assert 'data-status="accepted"' in page
+
+
+def test_it_answers_an_unchanged_poll_with_no_content(as_user, crew, partner, service):
+    referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    client = as_user(crew)
+    page = client.get(f"/referrals/{referral.id}/").content.decode()
+    version = re.search(r'data-live-version="([^"]+)"', page).group(1)
+    unchanged = client.get(f"/referrals/{referral.id}/live/", {"v": version})
+    assert unchanged.status_code == 204
+    assert unchanged.content == b""
+
+
+def test_it_answers_a_poll_after_a_change_with_the_new_status_and_version(
+    as_user, crew, partner, service
+):
+    referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    client = as_user(crew)
+    before = client.get(f"/referrals/{referral.id}/live/").json()
+    services.referral_transition(referral_id=referral.id, user=partner, action="acknowledge")
+    after = client.get(f"/referrals/{referral.id}/live/", {"v": before["version"]})
+    assert after.status_code == 200
+    assert after.json()["status"] == "acknowledged"
+    assert after.json()["version"] != before["version"]
+    again = client.get(f"/referrals/{referral.id}/live/", {"v": after.json()["version"]})
+    assert again.status_code == 204
+
+
+def test_it_marks_the_cancel_control_with_its_action_for_the_live_update(
+    as_user, crew, partner, service
+):
+    referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    client = as_user(crew)
+    assert 'data-action="cancel"' in client.get(f"/referrals/{referral.id}/").content.decode()
+    assert client.get(f"/referrals/{referral.id}/live/").json()["actions"] == ["cancel"]
+
+
+def test_it_tells_the_page_cancel_is_gone_once_declined(as_user, crew, partner, service):
+    referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    client = as_user(crew)
+    services.referral_transition(
+        referral_id=referral.id, user=partner, action="decline", reason_code="no_capacity"
+    )
+    answer = client.get(f"/referrals/{referral.id}/live/").json()
+    assert answer["actions"] == []
+    assert answer["done"] is True

@@ -1,4 +1,6 @@
-from directory.models import Capacity, SearchLog
+import re
+
+from directory.models import Capacity, Role, SearchLog
 from tests.factories import ServiceFactory, category
 
 
@@ -22,7 +24,8 @@ def test_it_shows_a_card_per_service_with_capacity_age_and_a_refer_button(as_use
     assert "Taking referrals" in page
     assert "updated 12 min ago" in page
     assert "Open 24 hours" in page or "Open until" in page
-    assert f'href="/refer/{service.pk}/"' in page
+    assert f'href="/refer/{service.pk}/?' in page
+    assert "Cannot refer now" not in page
 
 
 def test_it_says_capacity_unknown_when_the_status_has_expired(as_user, crew, service):
@@ -95,3 +98,53 @@ def test_it_sends_a_signed_out_visitor_to_log_in(client, db):
     answer = client.get("/search/")
     assert answer.status_code == 302
     assert answer["Location"].startswith("/login/?next=/search/")
+
+
+def _card(page: str, name: str) -> str:
+    """The HTML of the result card headed with this service's name."""
+    cards = re.findall(r'<div class="nhsuk-card[^"]*" data-service-id.*?</div>\n</div>', page, re.S)
+    return next(card for card in cards if f">{name}</h3>" in card)
+
+
+def test_it_carries_the_whole_search_in_each_refer_link(as_user, crew, service):
+    page = _search(as_user(crew), category="falls", age="84", sex="female").content.decode()
+    link = re.search(rf'href="/refer/{service.pk}/\?([^"]+)"', page).group(1)
+    assert set(link.replace("&amp;", "&").split("&")) == {
+        "searched=1",
+        "postcode=SW1A+1AA",
+        "open=on",
+        "category=falls",
+        "age=84",
+        "sex=female",
+    }
+
+
+def test_it_offers_the_phone_not_refer_for_a_closed_service_and_says_why(
+    as_user, crew, service, provider
+):
+    ServiceFactory(organisation=provider, name="Shut Falls", hours=[], phone="020 7946 0999")
+    page = _search(as_user(crew), open="").content.decode()
+    shut = _card(page, "Shut Falls")
+    assert "Cannot refer now" in shut
+    assert "Closed now" in shut
+    assert 'href="tel:02079460999"' in shut
+    assert "/refer/" not in shut
+    assert "/refer/" in _card(page, "Alpha Falls Response")
+
+
+def test_it_offers_refer_for_a_closed_service_that_takes_referrals_when_closed(
+    as_user, crew, service, provider
+):
+    ServiceFactory(
+        organisation=provider, name="Night Desk", hours=[], accepts_referrals_when_closed=True
+    )
+    page = _search(as_user(crew), open="").content.decode()
+    assert "/refer/" in _card(page, "Night Desk")
+    assert "Cannot refer now" not in _card(page, "Night Desk")
+
+
+def test_it_does_not_offer_refer_where_crews_may_not_refer(as_user, crew, service, provider):
+    ServiceFactory(organisation=provider, name="GP Line", referral_roles=[Role.PARTNER])
+    page = _search(as_user(crew)).content.decode()
+    assert "other professionals only" in _card(page, "GP Line")
+    assert "/refer/" not in _card(page, "GP Line")
