@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/v1/", include("directory.urls")),
     path("api/v1/", include("referrals.urls")),
     path("api/v1/", include("integrations.urls")),
+    # Open Referral HSDS 3.0, public and read-only (directory/hsds).
+    path("hsds/", include("directory.hsds.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("reports/", include("referrals.reports_urls")),

@@ -202,6 +202,8 @@ class PatientAccess(models.Model):
         API = "api", "API"
         ADMIN = "admin", "Admin"
         PAGE = "page", "Page"
+        # Sent to a partner's full FHIR endpoint (integrations.fhir_bars); no user.
+        FHIR_MESSAGE = "fhir", "FHIR message sent"
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="accesses")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
