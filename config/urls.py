@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/reports/", include("referrals.reports_api_urls")),
+    # FHIR R4: $process-message and HealthcareService (integrations/fhir_api.py).
+    path("api/v1/fhir/", include("integrations.fhir_urls")),
     path("api/v1/", include("directory.urls")),
     path("api/v1/", include("referrals.urls")),
     path("api/v1/", include("integrations.urls")),
