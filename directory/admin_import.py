@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
-from directory.hsds.importer import HsdsSourceError, hsds_services_in, hsds_records
+from directory.hsds.importer import HsdsSourceError, hsds_records, hsds_services_in
 from directory.imports import records_import
 from directory.imports_csv import CsvHeaderError, csv_records
 from directory.permissions import is_operator
