@@ -2,12 +2,24 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from directory.admin_import import services_import_view
+
 urlpatterns = [
+    # Operators' services import (HSDS JSON or CSV), before the admin's own catch-all.
+    path(
+        "admin/import-services/",
+        admin.site.admin_view(services_import_view),
+        name="admin-import-services",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/reports/", include("referrals.reports_api_urls")),
+    # FHIR R4: $process-message and HealthcareService (integrations/fhir_api.py).
+    path("api/v1/fhir/", include("integrations.fhir_urls")),
     path("api/v1/", include("directory.urls")),
     path("api/v1/", include("referrals.urls")),
     path("api/v1/", include("integrations.urls")),
+    # Open Referral HSDS 3.0, public and read-only (directory/hsds).
+    path("hsds/", include("directory.hsds.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as its own file: no inline script,
     # so the page lives under the site's Content-Security-Policy.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -54,6 +55,8 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.PROTECT)
     ics = models.CharField(max_length=3, choices=ICS.choices, blank=True)
+    # Stable public id (HSDS, FHIR); imports upsert on it.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -112,6 +115,8 @@ class Location(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="locations"
     )
+    # Stable public id (HSDS, FHIR); imports upsert on it.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         # The search's bounding box runs on this index.
@@ -155,6 +160,8 @@ class Service(models.Model):
     categories = models.ManyToManyField(Category, related_name="services")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="services")
     active = models.BooleanField(default=True)
+    # Stable public id (HSDS, FHIR); imports upsert on it, so a re-import finds the service.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     phone = models.CharField("public phone", max_length=30, blank=True)
     # Shown to crews and partners only, never in public feeds.

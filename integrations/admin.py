@@ -59,7 +59,7 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        fields = ["organisation", "kind", "url", "email", "description", "active"]
+        fields = ["organisation", "kind", "url", "email", "description", "full_message", "active"]
 
     def clean(self):
         cleaned = super().clean()
@@ -69,6 +69,7 @@ class EndpointForm(forms.ModelForm):
                 cleaned["url"], cleaned["email"] = endpoints.endpoint_target_clean(
                     kind=kind, url=cleaned.get("url", ""), email=cleaned.get("email", "")
                 )
+                endpoints.endpoint_full_message_clean(kind, cleaned.get("full_message", False))
             except DomainError as exc:
                 raise _domain_to_validation_error(exc) from None
         return cleaned
@@ -96,6 +97,7 @@ class EndpointAdmin(_ReadOnlyForPartners, admin.ModelAdmin):
                 email=data["email"],
                 description=data["description"],
                 active=data["active"],
+                full_message=data["full_message"],
             )
             return
         created = endpoints.endpoint_create(
@@ -105,6 +107,7 @@ class EndpointAdmin(_ReadOnlyForPartners, admin.ModelAdmin):
             email=data["email"],
             description=data["description"],
             organisation=data["organisation"],
+            full_message=data["full_message"],
         )
         obj.pk, obj.secret, obj.created_at = created.pk, created.secret, created.created_at
         if created.kind != Endpoint.Kind.EMAIL:

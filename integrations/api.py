@@ -38,6 +38,7 @@ class EndpointOutputSerializer(serializers.ModelSerializer):
             "url",
             "email",
             "description",
+            "full_message",
             "active",
             "disabled_reason",
             "created_at",
@@ -95,6 +96,8 @@ class EndpointListApi(APIView):
         organisation = serializers.PrimaryKeyRelatedField(
             queryset=Organisation.objects.all(), required=False
         )
+        # FHIR only: the full BaRS-style message with the patient (https, audited).
+        full_message = serializers.BooleanField(required=False, default=False)
 
     class CreatedSerializer(EndpointOutputSerializer):
         # The one place the signing secret is ever shown (webhook and FHIR endpoints sign).
@@ -122,7 +125,7 @@ class EndpointListApi(APIView):
 
 
 class EndpointDetailApi(APIView):
-    """GET, PATCH (url, email, description, active) and DELETE one endpoint."""
+    """GET, PATCH (url, email, description, active, full_message) and DELETE one endpoint."""
 
     permission_classes = [ManagesEndpoints]
     FIXED_FIELDS = ("kind", "organisation", "secret")
@@ -135,6 +138,7 @@ class EndpointDetailApi(APIView):
         email = serializers.CharField(max_length=254, required=False, allow_blank=True)
         description = serializers.CharField(max_length=200, required=False, allow_blank=True)
         active = serializers.BooleanField(required=False)
+        full_message = serializers.BooleanField(required=False)
 
     @extend_schema(responses=EndpointOutputSerializer)
     def get(self, request, endpoint_id: int):

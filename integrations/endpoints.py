@@ -142,6 +142,18 @@ def endpoint_target_clean(*, kind: str, url: str = "", email: str = "") -> tuple
     return _check_url(url), ""
 
 
+def endpoint_full_message_clean(kind: str, full_message: bool) -> bool:
+    # The full message carries the patient; only the FHIR channel knows how to send it
+    # (and _check_url already holds every URL to https outside development).
+    if full_message and kind != Endpoint.Kind.FHIR:
+        raise DomainError(
+            "Only a FHIR endpoint can take the full message.",
+            code="invalid",
+            fields={"full_message": ["Only for FHIR endpoints."]},
+        )
+    return bool(full_message)
+
+
 # --- writes -----------------------------------------------------------------------------
 
 
@@ -153,6 +165,7 @@ def endpoint_create(
     email: str = "",
     description: str = "",
     organisation: Organisation | None = None,
+    full_message: bool = False,
 ) -> Endpoint:
     """Register an endpoint for the user's organisation (operators: for any organisation).
 
@@ -176,8 +189,14 @@ def endpoint_create(
             status_code=403,
         )
     url, email = endpoint_target_clean(kind=kind, url=url, email=email)
+    full_message = endpoint_full_message_clean(kind, full_message)
     return Endpoint.objects.create(
-        organisation=organisation, kind=kind, url=url, email=email, description=description
+        organisation=organisation,
+        kind=kind,
+        url=url,
+        email=email,
+        description=description,
+        full_message=full_message,
     )
 
 
@@ -191,6 +210,7 @@ def endpoint_update(
     email: str = _UNSET,
     description: str = _UNSET,
     active: bool = _UNSET,
+    full_message: bool = _UNSET,
 ) -> Endpoint:
     """Change where an endpoint points, its description, or switch it on or off.
 
@@ -207,6 +227,8 @@ def endpoint_update(
             )
         if description is not _UNSET:
             endpoint.description = description
+        if full_message is not _UNSET:
+            endpoint.full_message = endpoint_full_message_clean(endpoint.kind, full_message)
         if active is not _UNSET:
             if active and not endpoint.active:
                 endpoint.disabled_reason = ""

@@ -183,3 +183,48 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> HttpResult:
         return HttpResult(status=None, duration_ms=elapsed(), error=error[:500])
     finally:
         connection.close()
+
+
+def get(url: str, *, max_bytes: int = 50 * 1024 * 1024) -> HttpResult:
+    """GET url (same checks as post: resolved, pinned, timed out, no redirects followed).
+
+    The whole body is read, up to max_bytes; a longer one is an error, not a truncation.
+    """
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        host, port, address = resolve_target(url)
+    except OutboundRefused as exc:
+        return HttpResult(status=None, duration_ms=elapsed(), error=f"refused: {exc}")
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timeout = float(settings.OUTBOUND_TIMEOUT_SECONDS)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address=address, timeout=timeout)
+    try:
+        connection.request(
+            "GET", path, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+        )
+        response = connection.getresponse()
+        body = response.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            return HttpResult(status=None, duration_ms=elapsed(), error="answer too large")
+        answer_headers = {name.lower(): value for name, value in response.getheaders()}
+        return HttpResult(
+            status=response.status,
+            headers=answer_headers,
+            body=body.decode("utf-8", errors="replace"),
+            duration_ms=elapsed(),
+        )
+    except TimeoutError:
+        return HttpResult(status=None, duration_ms=elapsed(), error=f"timeout after {timeout:g} s")
+    except ssl.SSLError as exc:
+        return HttpResult(status=None, duration_ms=elapsed(), error=f"TLS error: {exc}")
+    except (OSError, http.client.HTTPException) as exc:
+        error = f"connection error: {exc or type(exc).__name__}"
+        return HttpResult(status=None, duration_ms=elapsed(), error=error[:500])
+    finally:
+        connection.close()

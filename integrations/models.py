@@ -29,6 +29,11 @@ class Endpoint(models.Model):
     email = models.EmailField(blank=True)
     secret = models.CharField(max_length=80, default=new_webhook_secret, editable=False)
     description = models.CharField(max_length=200, blank=True)
+    # FHIR only: send the full BaRS-style message with the patient (integrations.fhir_bars)
+    # instead of the thin notification. Patient details: https only, each send audited.
+    full_message = models.BooleanField(
+        "full FHIR message (with patient details)", default=False, db_default=False
+    )
     active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,8 +12,10 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -94,9 +96,56 @@ class WebhookTransport(Transport):
 
 
 class FhirTransport(WebhookTransport):
-    """The same signed POST; the payload is the FHIR message Bundle built with the delivery."""
+    """The same signed POST; the payload is the FHIR message Bundle built with the delivery.
+
+    An endpoint with full_message on gets the full BaRS-style message instead
+    (integrations.fhir_bars), built now from the referral, never stored in the outbox.
+    """
 
     content_type = "application/fhir+json"
+
+    def send(self, delivery: Delivery) -> Outcome:
+        if not (delivery.endpoint.full_message and delivery.event_id):
+            return super().send(delivery)
+        return _send_full_message(self, delivery)
+
+
+def _send_full_message(transport: FhirTransport, delivery: Delivery) -> Outcome:
+    # Imported here: referrals.services imports integrations at load time.
+    from django.utils import timezone
+
+    from integrations.fhir_bars import full_message_bundle
+    from referrals.models import PatientAccess
+    from referrals.services import patient_access_record
+
+    endpoint = delivery.endpoint
+    # Checked at every send, not only at registration: patient details never go over
+    # plain http unless loopback targets are allowed (development and tests).
+    if urlsplit(endpoint.url).scheme != "https" and not settings.OUTBOUND_ALLOW_PRIVATE:
+        return Outcome(ok=False, error="a full FHIR message needs an https URL")
+    referral = delivery.event.referral
+    bundle = full_message_bundle(
+        message_id=delivery.message_id,
+        event=delivery.event,
+        destination=endpoint.url,
+        at=timezone.now(),
+    )
+    body = json.dumps(bundle, separators=(",", ":")).encode()
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": transport.content_type,
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(
+            secret=endpoint.secret, message_id=delivery.message_id, timestamp=timestamp, body=body
+        ),
+        # BaRS: a new request id per attempt, one correlation id for the whole referral.
+        "X-Request-ID": str(uuid.uuid4()),
+        "X-Correlation-ID": str(referral.pk),
+    }
+    # Recorded before the bytes leave: a timed-out attempt may still have disclosed them.
+    patient_access_record(user=None, referral=referral, channel=PatientAccess.Channel.FHIR_MESSAGE)
+    return _outcome_of(http.post(endpoint.url, body=body, headers=headers))
 
 
 def _page_url(delivery: Delivery) -> str:

@@ -208,6 +208,8 @@ class PatientAccess(models.Model):
         API = "api", "API"
         ADMIN = "admin", "Admin"
         PAGE = "page", "Page"
+        # Sent to a partner's full FHIR endpoint (integrations.fhir_bars); no user.
+        FHIR_MESSAGE = "fhir", "FHIR message sent"
 
     class Resource(models.TextChoices):
         DETAIL = "detail", "Patient details"
