@@ -29,7 +29,7 @@ from directory.models import (
     Service,
     Sex,
 )
-from directory.postcodes import borough_nearest, normalise_postcode
+from directory.postcodes import normalise_postcode, place_at
 from directory.services import service_index_rebuild
 
 IMPORT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://frontdoor.nhs.uk/import")
@@ -159,15 +159,15 @@ def check_record(record: ServiceRecord) -> ServiceRecord:
 def borough_code(
     value: str, *, latitude: float | None = None, longitude: float | None = None
 ) -> str:
-    """A borough's GSS code from its code or name; else the one nearest the point."""
+    """A borough's GSS code from its code or name; else the one the point lies in."""
     value = (value or "").strip()
     for borough in reference.boroughs():
         if value and value.lower() in (borough.gss_code.lower(), borough.name.lower()):
             return borough.gss_code
     if not value and latitude is not None and longitude is not None:
-        nearest = borough_nearest(latitude, longitude)
-        if nearest is not None:
-            return nearest.gss_code
+        borough = place_at(latitude, longitude).borough
+        if borough is not None:
+            return borough.gss_code
     return value or "(none)"
 
 

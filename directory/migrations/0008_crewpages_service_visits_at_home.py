@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('directory', '0005_search_entry_facts'),
+        ('directory', '0007_postcodes_load_areas'),
     ]
 
     operations = [

@@ -20,7 +20,7 @@ def fill_uuids(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("directory", "0005_search_entry_facts"),
+        ("directory", "0008_crewpages_service_visits_at_home"),
     ]
 
     operations = [
