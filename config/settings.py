@@ -76,8 +76,11 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("Environment variable SECRET_KEY must be set when DEBUG is off")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The port `make run` and `make serve` serve on (and hand to the delivery loop): without
+# SITE_URL, links sent to partners point at the demo where it really runs.
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 # Absolute address of this site, used in links sent to partners (webhooks, email).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "directory.apps.FrontdoorAdminConfig",  # django.contrib.admin with our site (H2)
