@@ -223,7 +223,8 @@ def chart_acceptance(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
         layout=layout,
         title="Acceptance rate by category (%)",
         range=(0, 100),
-        y_labels=[0, 25, 50, 75, 100] if layout.phone else None,
+        # Quarters on a phone; not without data, where pygal fails on fixed labels.
+        y_labels=[0, 25, 50, 75, 100] if layout.phone and rows else None,
         show_legend=False,
         print_values=not layout.phone,
         value_formatter=lambda value: f"{value:.0f}%",

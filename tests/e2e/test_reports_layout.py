@@ -39,6 +39,10 @@ def test_the_reports_page_never_scrolls_sideways(pages, world):
         "() => [...document.querySelectorAll('img.fd-chart')].map(i => i.currentSrc)"
     )
     assert len(drawn) == 4
+    loaded = planner.evaluate(
+        "() => [...document.querySelectorAll('img.fd-chart')].every(i => i.naturalWidth > 0)"
+    )
+    assert loaded  # every drawing arrived (a failing chart shows as a broken image)
     on_phone = pages.viewport == "phone"
     assert all(("layout=narrow" in src) == on_phone for src in drawn), drawn
     pages.check(planner, "reports-layout")

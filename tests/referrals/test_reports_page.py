@@ -124,6 +124,14 @@ def test_it_draws_phones_a_chart_whose_text_stays_legible(activity, planner, nam
     assert all(size < 8 for size in text_sizes(wide.content.decode()).values())
 
 
+@pytest.mark.parametrize("layout", ["wide", "narrow"])
+@pytest.mark.parametrize("name", CHARTS)
+def test_each_chart_says_when_there_is_no_data(planner, name, layout):
+    chart = browser_as(planner).get(f"/reports/charts/{name}.svg?layout={layout}")
+    assert chart.status_code == 200
+    assert "No data for these filters" in chart.content.decode()
+
+
 def test_it_offers_the_phone_drawing_of_each_chart_below_40em(activity, planner):
     html = browser_as(planner).get("/reports/").content.decode()
     for name in CHARTS:
