@@ -68,10 +68,7 @@ class Delivery(models.Model):
     message_id = models.CharField(max_length=40, unique=True)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # Every attempt ever made, replays included.
     attempt_count = models.PositiveIntegerField(default=0)
-    # attempt_count when the delivery was last replayed: the retry schedule counts from here.
-    attempts_before_replay = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A sender holds the delivery until this time; another sender may take it after.
     locked_until = models.DateTimeField(null=True, blank=True)

@@ -250,8 +250,6 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
         logger.exception("transport for delivery %s raised", delivery_id)
         outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}")
     attempt_count = delivery.attempt_count + 1
-    # A replay starts the schedule again; attempt_count still counts every attempt.
-    in_schedule = attempt_count - delivery.attempts_before_replay
     DeliveryAttempt.objects.create(
         delivery=delivery,
         at=now,
@@ -270,11 +268,11 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
             active=False,
             disabled_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC",
         )
-    elif in_schedule >= MAX_ATTEMPTS:
+    elif attempt_count >= MAX_ATTEMPTS:
         changes.update(status=Delivery.Status.FAILED, failed_at=now, last_error=outcome.error)
         failed = True
     else:
-        wait = _retry_after(outcome.retry_after, now) or _retry_delay(in_schedule)
+        wait = _retry_after(outcome.retry_after, now) or _retry_delay(attempt_count)
         changes.update(next_attempt_at=now + wait, last_error=outcome.error)
 
     # Only while we still hold the lease: a sender that overran it must not overwrite the next.
@@ -368,7 +366,8 @@ def referrals_expire_due() -> int:
 def delivery_replay(*, delivery_id: int) -> Delivery:
     """Put a failed or cancelled delivery back in the outbox, due now, with its message id.
 
-    Its retry schedule starts again; earlier attempts stay on record and in its count.
+    Its retry schedule starts again; earlier attempts stay on record and in its attempt count,
+    which counts every attempt ever made.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -391,14 +390,12 @@ def delivery_replay(*, delivery_id: int) -> Delivery:
                 fields={"endpoint": delivery.endpoint_id},
             )
         delivery.status = Delivery.Status.PENDING
-        delivery.attempts_before_replay = delivery.attempt_count
         delivery.next_attempt_at = now
         delivery.locked_until = None
         delivery.failed_at = None
         delivery.save(
             update_fields=[
                 "status",
-                "attempts_before_replay",
                 "next_attempt_at",
                 "locked_until",
                 "failed_at",

@@ -82,18 +82,6 @@ def test_replay_puts_a_failed_delivery_back_with_its_message_id(failing):
     assert sent.status == Delivery.Status.DELIVERED
     assert receiver.received[-1].headers["webhook-id"] == delivery.message_id
     assert sent.attempts.count() == 11
-    assert sent.attempt_count == 11
-
-
-def test_a_replayed_delivery_gets_the_whole_schedule_again_and_counts_on(failing):
-    _, delivery = failing
-    _send_until_it_stops(delivery.pk, timezone.now())
-    services.delivery_replay(delivery_id=delivery.pk)
-
-    times, final = _send_until_it_stops(delivery.pk, timezone.now())
-    assert len(times) == services.MAX_ATTEMPTS
-    assert final.status == Delivery.Status.FAILED
-    assert final.attempt_count == final.attempts.count() == 2 * services.MAX_ATTEMPTS
 
 
 def test_replay_refuses_a_delivery_that_is_still_pending(failing):
