@@ -1,6 +1,5 @@
 """The admin: partners keep only their own organisation's listings; operators see all."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -427,47 +426,3 @@ def test_it_opens_a_users_page_for_an_operator(operator, staff_partner):
 def test_it_does_not_let_an_operator_make_a_superuser(operator, staff_partner):
     form = browser(operator).get(f"/admin/directory/user/{staff_partner.pk}/change/")
     assert "is_superuser" not in form.context["adminform"].form.fields
-
-
-def test_it_offers_a_new_dated_exception_with_nothing_ticked(staff_partner, own_service):
-    html = browser(staff_partner).get(f"{SERVICES}{own_service.pk}/change/").content.decode()
-    checkbox = re.search(r"<input[^>]*name=\"opening_exceptions-__prefix__-closed\"[^>]*>", html)
-    assert checkbox is not None
-    assert "checked" not in checkbox.group(0)
-
-
-def exception_row(**fields) -> dict:
-    data = {"opening_exceptions-TOTAL_FORMS": 1, "opening_exceptions-0-date": "2030-12-24"}
-    data.update({f"opening_exceptions-0-{name}": value for name, value in fields.items()})
-    return data
-
-
-def test_it_saves_extended_hours_as_an_open_day(staff_partner, own_service):
-    data = change_form_data(own_service)
-    data.update(exception_row(opens="07:00", closes="23:00", note="Extended hours"))
-    answer = browser(staff_partner).post(f"{SERVICES}{own_service.pk}/change/", data)
-    assert answer.status_code == 302
-    saved = own_service.opening_exceptions.get()
-    assert (saved.closed, f"{saved.opens:%H:%M}", f"{saved.closes:%H:%M}") == (
-        False,
-        "07:00",
-        "23:00",
-    )
-
-
-def test_it_refuses_closed_all_day_with_opening_times_and_says_why(staff_partner, own_service):
-    data = change_form_data(own_service)
-    data.update(exception_row(closed="on", opens="07:00", closes="23:00", note="Extended hours"))
-    answer = browser(staff_partner).post(f"{SERVICES}{own_service.pk}/change/", data)
-    assert answer.status_code == 200
-    assert "Closed all day has no opening times" in answer.content.decode()
-    assert not own_service.opening_exceptions.exists()
-
-
-def test_it_asks_for_the_missing_closing_time_of_an_open_day(staff_partner, own_service):
-    data = change_form_data(own_service)
-    data.update(exception_row(opens="07:00", note="Late start"))
-    answer = browser(staff_partner).post(f"{SERVICES}{own_service.pk}/change/", data)
-    assert answer.status_code == 200
-    assert "Enter the closing time, or tick closed all day." in answer.content.decode()
-    assert not own_service.opening_exceptions.exists()
