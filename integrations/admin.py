@@ -15,7 +15,6 @@ from django.http import Http404
 
 from config.errors import DomainError
 from directory import permissions
-from directory.models import Organisation
 from integrations import endpoints, services
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
 
@@ -144,7 +143,7 @@ class EndpointAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organisation":
             kwargs["queryset"] = permissions.organisations_administered_by(
-                request.user, Organisation.objects.all()
+                request.user, db_field.remote_field.model.objects.all()
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
