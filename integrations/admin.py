@@ -61,7 +61,7 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        fields = ["organisation", "kind", "url", "email", "description", "active"]
+        fields = list(self.form.Meta.fields)
 
     def clean(self):
         cleaned = super().clean()
@@ -129,7 +129,7 @@ class EndpointAdmin(admin.ModelAdmin):
     # --- the form ---
 
     def get_fields(self, request, obj=None):
-        fields = ["organisation", "kind", "url", "email", "description", "active"]
+        fields = list(self.form.Meta.fields)
         if obj is None and not permissions.is_operator(request.user):
             fields.remove("organisation")  # a partner's endpoint is their organisation's
         if obj is not None:
