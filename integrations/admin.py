@@ -61,7 +61,7 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        fields = list(self.form.Meta.fields)
+        fields = ["organisation", "kind", "url", "email", "description", "active"]
 
     def clean(self):
         cleaned = super().clean()
