@@ -35,15 +35,20 @@ $(VENDOR)/nhsuk-frontend.min.css: node_modules/.package-lock.json
 
 install: $(STAMP) $(VENDOR)/nhsuk-frontend.min.css
 
-# Set up and serve the embedded default: SQLite, the delivery loop, London demo data.
+# Set up and serve the embedded default: SQLite, the delivery loop, London demo data, and the
+# demo partner's webhook receiver (manage.py demo_receiver).
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(MAKE) --no-print-directory serve
 
+# PORT reaches the settings too: without SITE_URL, links in emails and webhooks point here,
+# and the demo webhook receiver listens on PORT+1 (DEMO_RECEIVER_PORT).
+export PORT
 serve:
 	@$(PY) manage.py run_deliveries & loop=$$!; \
-	trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py demo_receiver & receiver=$$!; \
+	trap 'kill $$loop $$receiver 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 # The whole suite, with its ten slowest steps listed so the loop stays fast on purpose.

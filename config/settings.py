@@ -86,8 +86,16 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET:
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The port `make run` and `make serve` serve on (and hand to the delivery loop): without
+# SITE_URL, links sent to partners point at the demo where it really runs.
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 # Absolute address of this site, used in links sent to partners (webhooks, email).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# The demo's local webhook receiver (manage.py demo_receiver, started by `make run` beside the
+# server); seed_demo points the demo partner's webhook at it.
+DEMO_RECEIVER_PORT = env_int(
+    "DEMO_RECEIVER_PORT", PORT + 1 if PORT < 65535 else PORT - 1, minimum=1, maximum=65535
+)
 
 INSTALLED_APPS = [
     "directory.apps.FrontdoorAdminConfig",  # django.contrib.admin with our site (H2)

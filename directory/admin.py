@@ -180,7 +180,10 @@ class OpeningExceptionInline(_ServiceChildInline, admin.TabularInline):
     model = OpeningException
     fields = ["date", "closed", "opens", "closes", "note"]
     verbose_name = "dated exception"
-    verbose_name_plural = "dated exceptions (closed all day, or open these hours instead)"
+    # Nothing is ticked for a new row: the partner says which of the two it is.
+    verbose_name_plural = (
+        "dated exceptions (tick closed all day, or enter the hours it opens instead; not both)"
+    )
 
 
 def _capacity_errors(form: forms.ModelForm) -> None:

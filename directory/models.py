@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -263,14 +264,24 @@ class OpeningSpan(models.Model):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
+EXCEPTION_CHOICE_MESSAGE = (
+    "A dated exception is either closed all day or open for given times: tick closed all "
+    "day, or enter the opening and closing times, not both."
+)
+
+
 class OpeningException(models.Model):
-    """A dated change to the weekly hours: closed all day, or open for the given span."""
+    """A dated change to the weekly hours: closed all day, or open for the given span.
+
+    Exactly one of the two, chosen on purpose: there is no default, because a default of
+    "closed" once turned a day of extended hours into a closed day without a word.
+    """
 
     service = models.ForeignKey(
         Service, on_delete=models.CASCADE, related_name="opening_exceptions"
     )
     date = models.DateField()
-    closed = models.BooleanField(default=True)
+    closed = models.BooleanField("closed all day")
     opens = models.TimeField(null=True, blank=True)
     closes = models.TimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
@@ -280,14 +291,34 @@ class OpeningException(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["service", "date"], name="one_exception_per_day"),
             models.CheckConstraint(
-                condition=Q(closed=True) | (Q(opens__isnull=False) & Q(closes__isnull=False)),
-                name="exception_open_has_hours",
+                condition=(Q(closed=True) & Q(opens__isnull=True) & Q(closes__isnull=True))
+                | (Q(closed=False) & Q(opens__isnull=False) & Q(closes__isnull=False)),
+                name="exception_closed_or_hours",
+                violation_error_message=EXCEPTION_CHOICE_MESSAGE,
             ),
         ]
         indexes = [models.Index(fields=["date", "service"], name="exception_date_service")]
 
     def __str__(self) -> str:
         return f"{self.date}: {'closed' if self.closed else f'{self.opens}-{self.closes}'}"
+
+    def clean(self) -> None:
+        # The same rule as the constraint above, said field by field for the admin form.
+        if self.closed and (self.opens is not None or self.closes is not None):
+            raise ValidationError(
+                {
+                    "closed": "Closed all day has no opening times: untick it to open for "
+                    "these hours instead, or clear the times."
+                }
+            )
+        if not self.closed:
+            missing = {
+                name: f"Enter the {label} time, or tick closed all day."
+                for name, label in (("opens", "opening"), ("closes", "closing"))
+                if getattr(self, name) is None
+            }
+            if missing:
+                raise ValidationError(missing)
 
 
 class Postcode(models.Model):

@@ -366,7 +366,8 @@ def referrals_expire_due() -> int:
 def delivery_replay(*, delivery_id: int) -> Delivery:
     """Put a failed or cancelled delivery back in the outbox, due now, with its message id.
 
-    Its retry schedule starts again; earlier attempts stay on record.
+    Its retry schedule starts again; earlier attempts stay on record and in its attempt count,
+    which counts every attempt ever made.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -389,14 +390,12 @@ def delivery_replay(*, delivery_id: int) -> Delivery:
                 fields={"endpoint": delivery.endpoint_id},
             )
         delivery.status = Delivery.Status.PENDING
-        delivery.attempt_count = 0
         delivery.next_attempt_at = now
         delivery.locked_until = None
         delivery.failed_at = None
         delivery.save(
             update_fields=[
                 "status",
-                "attempt_count",
                 "next_attempt_at",
                 "locked_until",
                 "failed_at",

@@ -163,6 +163,31 @@ def _page_url(delivery: Delivery) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+# What each status means to the person reading the email, said as a subject line.
+_SUBJECTS = {
+    "sent": "New referral for {service}: {urgency}",
+    "acknowledged": "Referral to {service} acknowledged",
+    "accepted": "Referral to {service} accepted",
+    "declined": "Referral to {service} declined",
+    "completed": "Referral to {service} completed",
+    "cancelled": "Referral to {service} cancelled by the crew",
+    "expired": "Referral to {service} expired without an answer",
+}
+
+
+def email_subject(delivery: Delivery) -> str:
+    """A subject a person reads at a glance: the service and what happened, no patient."""
+    event = delivery.event
+    if event is None:
+        if delivery.event_type == "endpoint.test":
+            return "Test message from frontdoor: your email notifications work"
+        return "A message from frontdoor about your notifications"
+    referral = event.referral
+    template = _SUBJECTS.get(event.to_status, "Referral to {service} updated")
+    urgency = referral.get_urgency_display()
+    return template.format(service=referral.service.name, urgency=urgency[:1].lower() + urgency[1:])
+
+
 class EmailTransport(Transport):
     """Django's email backend; only the event, the status and a link: no patient details."""
 
@@ -170,18 +195,17 @@ class EmailTransport(Transport):
         data = delivery.payload.get("data", {})
         referral_id = data.get("referral_id")
         started = time.monotonic()
+        subject = email_subject(delivery)
         if referral_id:
-            subject = f"frontdoor: {delivery.event_type} (status {data.get('status', '')})"
             body = (
-                f"A referral to one of your services has an update: {delivery.event_type}.\n"
-                f"Status: {data.get('status', '')}\n\n"
+                f"{subject}.\n\n"
                 f"Open it in frontdoor: {_page_url(delivery)}\n"
                 f"API: {referral_api_url(referral_id)}\n\n"
                 "Patient details are not sent by email. Sign in to read them.\n"
-                f"Message id: {delivery.message_id}\n"
+                f"Event: {delivery.event_type} (status {data.get('status', '')}); "
+                f"message id: {delivery.message_id}\n"
             )
         else:
-            subject = f"frontdoor: {delivery.event_type}"
             body = (
                 f"This is a {delivery.event_type} message from frontdoor "
                 f"({settings.SITE_URL}/).\nMessage id: {delivery.message_id}\n"

@@ -22,6 +22,7 @@ from directory.models import (
     Service,
     User,
 )
+from integrations.models import Endpoint
 
 
 @pytest.fixture(autouse=True)
@@ -201,3 +202,21 @@ def test_it_refuses_to_run_with_debug_off_unless_forced(db, settings):
     assert not Service.objects.exists()
     seed("--force")
     assert Service.objects.count() >= 5 * 33
+
+
+def test_it_gives_the_demo_partner_an_email_and_a_webhook_endpoint(db, settings):
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # as in development
+    settings.DEMO_RECEIVER_PORT = 8124
+    seed()
+    partner = User.objects.get(username="demo-partner")
+    endpoints = {
+        e.kind: e.url or e.email for e in Endpoint.objects.filter(organisation=partner.organisation)
+    }
+    assert endpoints == {
+        "email": "referrals@demo-partner.invalid",
+        "webhook": "http://127.0.0.1:8124/frontdoor/webhook",
+    }
+    settings.DEMO_RECEIVER_PORT = 8126  # served elsewhere next time: the webhook follows
+    seed()
+    assert Endpoint.objects.get(kind="webhook").url == "http://127.0.0.1:8126/frontdoor/webhook"
+    assert Endpoint.objects.count() == 2

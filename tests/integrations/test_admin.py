@@ -1,4 +1,5 @@
-"""Endpoints and deliveries in the admin: operators manage and replay; partners look."""
+"""Endpoints and deliveries in the admin: operators manage and replay; partners set up,
+test and switch off their own endpoints and look at their deliveries."""
 
 import pytest
 from django.contrib.messages import get_messages
@@ -99,19 +100,99 @@ def test_it_does_not_let_partners_replay(staff_partner, failed):
     assert failed.status == Delivery.Status.FAILED
 
 
-def test_it_shows_partners_their_endpoints_read_only(staff_partner, provider, other_provider):
-    own = make_endpoint(provider, description="ours")
-    make_endpoint(other_provider, description="theirs")
+ENDPOINTS = "/admin/integrations/endpoint/"
+
+
+def test_it_lets_a_partner_add_a_webhook_and_shows_its_secret_once(
+    staff_partner, provider, other_provider
+):
     client = admin_client(staff_partner)
-    page = client.get("/admin/integrations/endpoint/")
-    assert page.status_code == 200
-    assert {row.pk for row in page.context["cl"].result_list} == {own.pk}
+    assert client.get(f"{ENDPOINTS}add/").status_code == 200
+    answer = client.post(
+        f"{ENDPOINTS}add/",
+        {
+            # Not on a partner's form: ignored, the endpoint is their organisation's.
+            "organisation": other_provider.pk,
+            "kind": "webhook",
+            "url": "https://alpha.example/hooks",
+            "description": "Our referrals desk",
+            "active": "on",
+        },
+        follow=True,
+    )
+    endpoint = Endpoint.objects.get()
+    assert (endpoint.organisation, endpoint.url, endpoint.active) == (
+        provider,
+        "https://alpha.example/hooks",
+        True,
+    )
+    assert any(endpoint.secret in str(m) for m in get_messages(answer.wsgi_request))
+    later = client.get(f"{ENDPOINTS}{endpoint.pk}/change/")
+    assert later.status_code == 200
+    assert endpoint.secret not in later.content.decode()
+
+
+def test_it_lets_a_partner_add_an_email_endpoint(staff_partner, provider):
+    admin_client(staff_partner).post(
+        f"{ENDPOINTS}add/", {"kind": "email", "email": "desk@alpha.test", "active": "on"}
+    )
+    assert Endpoint.objects.get().organisation == provider
+
+
+def test_it_refuses_a_partners_endpoint_without_an_address(staff_partner):
+    answer = admin_client(staff_partner).post(f"{ENDPOINTS}add/", {"kind": "email"})
+    assert answer.status_code == 200
+    assert answer.context["adminform"].form.errors["email"] == ["Required."]
+    assert not Endpoint.objects.exists()
+
+
+def test_it_lets_a_partner_send_a_test_event(staff_partner, provider):
+    own = make_endpoint(provider)
+    admin_client(staff_partner).post(
+        ENDPOINTS, {"action": "send_test", "_selected_action": [own.pk]}
+    )
+    delivery = Delivery.objects.get()
+    assert (delivery.endpoint, delivery.event_type) == (own, "endpoint.test")
+
+
+def test_it_lets_a_partner_switch_an_endpoint_off(staff_partner, provider):
+    by_action, by_form = make_endpoint(provider), make_endpoint(provider)
+    client = admin_client(staff_partner)
+    client.post(ENDPOINTS, {"action": "switch_off", "_selected_action": [by_action.pk]})
     client.post(
-        f"/admin/integrations/endpoint/{own.pk}/change/",
+        f"{ENDPOINTS}{by_form.pk}/change/",
+        {"url": by_form.url, "email": "", "description": ""},
+    )
+    for endpoint in (by_action, by_form):
+        endpoint.refresh_from_db()
+        assert not endpoint.active
+        assert endpoint.disabled_reason == "Switched off by hand."
+
+
+def test_it_keeps_other_organisations_endpoints_from_a_partner(
+    staff_partner, provider, other_provider
+):
+    own = make_endpoint(provider, description="ours")
+    theirs = make_endpoint(other_provider, description="theirs")
+    client = admin_client(staff_partner)
+    page = client.get(ENDPOINTS)
+    assert {row.pk for row in page.context["cl"].result_list} == {own.pk}
+    assert client.get(f"{ENDPOINTS}{theirs.pk}/change/").status_code == 404
+    client.post(
+        f"{ENDPOINTS}{theirs.pk}/change/",
         {"url": "https://elsewhere.example/", "description": "changed", "active": "on"},
     )
-    own.refresh_from_db()
-    assert own.description == "ours"
+    for action in ("send_test", "switch_off"):
+        client.post(ENDPOINTS, {"action": action, "_selected_action": [theirs.pk]})
+    theirs.refresh_from_db()
+    assert (theirs.description, theirs.active) == ("theirs", True)
+    assert not Delivery.objects.exists()
+
+
+def test_it_offers_a_partner_only_their_own_organisation(staff_partner, provider, other_provider):
+    # Operators pick the organisation; a partner's form has no choice to make.
+    page = admin_client(staff_partner).get(f"{ENDPOINTS}add/")
+    assert "organisation" not in page.context["adminform"].form.fields
 
 
 def test_it_lets_an_operator_add_an_endpoint_and_shows_its_secret_once(

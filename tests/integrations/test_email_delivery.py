@@ -3,9 +3,11 @@
 import pytest
 from django.core import mail
 
-from integrations import services
+from directory.models import Role
+from integrations import endpoints, services
 from integrations.models import Delivery, Endpoint
-from tests.integrations.conftest import PATIENT_DETAILS, make_endpoint, make_referral
+from tests.factories import UserFactory
+from tests.integrations.conftest import PATIENT_DETAILS, answer, make_endpoint, make_referral
 
 
 @pytest.fixture
@@ -20,8 +22,7 @@ def test_it_emails_the_event_with_a_link_and_no_patient_details(crew, service, e
 
     (message,) = mail.outbox
     assert message.to == ["desk@alpha.test"]
-    assert "referral.created" in message.subject
-    assert "sent" in message.subject
+    assert message.subject == "New referral for Alpha Falls Response: within 1 hour"
     assert f"https://frontdoor.test/api/v1/referrals/{referral.pk}/" in message.body
     assert f"https://frontdoor.test/inbox/{referral.pk}/" in message.body
     for detail in PATIENT_DETAILS:
@@ -38,3 +39,25 @@ def test_it_retries_when_the_mail_server_fails(crew, service, email_endpoint, se
     sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
     assert sent.status == Delivery.Status.PENDING
     assert sent.last_error.startswith("email error")
+
+
+def test_it_says_in_the_subject_what_happened_to_the_crews_referral(
+    crew, service, ambulance_trust, provider
+):
+    make_endpoint(ambulance_trust, kind=Endpoint.Kind.EMAIL, email="control@las.test")
+    referral = make_referral(crew, service)
+    partner = UserFactory(organisation=provider, role=Role.PARTNER)
+    answer(referral, partner, "decline", reason_code="no_capacity", note="Full today")
+    services.deliveries_send_due()
+
+    (message,) = [m for m in mail.outbox if m.to == ["control@las.test"]]
+    assert message.subject == "Referral to Alpha Falls Response declined"
+    assert f"https://frontdoor.test/referrals/{referral.pk}/" in message.body
+    assert "Full today" not in message.body
+
+
+def test_it_titles_a_test_message_for_people(email_endpoint):
+    delivery = endpoints.endpoint_test(endpoint=email_endpoint)
+    services.delivery_send(delivery_id=delivery.pk)
+    (message,) = mail.outbox
+    assert message.subject == "Test message from frontdoor: your email notifications work"

@@ -1,3 +1,8 @@
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+
 from directory.models import Capacity, Service
 from tests.factories import ServiceFactory
 
@@ -55,3 +60,22 @@ def test_it_answers_404_for_another_organisations_service(
 def test_it_keeps_the_capacity_page_from_crews(as_user, crew, service):
     assert as_user(crew).get("/capacity/").status_code == 403
     assert as_user(crew).post(f"/capacity/{service.pk}/", {"status": "RED"}).status_code == 403
+
+
+def test_it_fills_the_slots_box_with_the_slots_left_so_a_tap_keeps_them(as_user, partner, service):
+    client = as_user(partner)
+    client.post(f"/capacity/{service.pk}/", {"status": "AMBER", "slots": "3"})
+    page = client.get("/capacity/").content.decode()
+    assert re.search(rf'<input[^>]*id="slots-{service.pk}"[^>]*value="3"', page)
+    # Tapping Red posts the box as shown: the count stays.
+    client.post(f"/capacity/{service.pk}/", {"status": "RED", "slots": "3"})
+    service.refresh_from_db()
+    assert (service.capacity_status, service.capacity_slots) == (Capacity.RED, 3)
+
+
+def test_it_leaves_the_slots_box_empty_when_capacity_has_expired(as_user, partner, service):
+    Service.objects.filter(pk=service.pk).update(
+        capacity_slots=4, capacity_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    page = as_user(partner).get("/capacity/").content.decode()
+    assert re.search(rf'<input[^>]*id="slots-{service.pk}"[^>]*value=""', page)

@@ -50,3 +50,19 @@ def test_it_keeps_the_inbox_from_crews_and_planners(as_user, crew, planner):
     assert as_user(crew).get("/inbox/").status_code == 403
     assert as_user(crew).get("/inbox/live/").status_code == 403
     assert as_user(planner).get("/inbox/").status_code == 403
+
+
+def test_it_counts_unanswered_referrals_in_the_title(as_user, crew, partner, service):
+    client = as_user(partner)
+    assert "<title>Inbox – frontdoor</title>" in client.get("/inbox/").content.decode()
+    referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    referral_in(Status.ACKNOWLEDGED, crew=crew, partner=partner, service=service)
+    assert "<title>(2) Inbox – frontdoor</title>" in client.get("/inbox/").content.decode()
+
+
+def test_it_offers_a_sound_switched_off_by_default(as_user, partner):
+    page = as_user(partner).get("/inbox/").content.decode()
+    assert 'src="/static/js/inbox-cue.js"' in page
+    toggle = page[page.index('id="inbox-sound"') - 80 : page.index('id="inbox-sound"') + 80]
+    assert 'type="checkbox"' in toggle and "checked" not in toggle
+    assert "Play a sound when a referral arrives" in page

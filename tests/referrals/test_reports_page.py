@@ -5,7 +5,8 @@ import re
 import pytest
 from django.test import Client
 
-from directory.models import Organisation
+from directory.models import Borough, Category, Organisation, SearchLog
+from referrals import reports, reports_views
 from referrals.demo import seed_activity
 from referrals.models import Referral
 from tests.factories import OrganisationFactory, ServiceFactory, category
@@ -94,3 +95,71 @@ def test_it_sends_anonymous_visitors_to_log_in(db, url):
 
 def test_an_unknown_chart_is_not_found(planner):
     assert browser_as(planner).get("/reports/charts/pie.svg").status_code == 404
+
+
+# --- phones and colours ----------------------------------------------------------------
+
+PHONE_COLUMN_PX = 328  # a 360 px screen less the page's margins
+
+
+def text_sizes(svg: str) -> dict[str, float]:
+    """The smallest axis and legend text of a chart, in px as shown in a phone's column."""
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+    shown = min(width, PHONE_COLUMN_PX) / width
+    sizes = {}
+    for part in ("axis", "legend"):
+        found = re.findall(rf"\.{part}[^{{}}]*text[^{{}}]*\{{[^}}]*font-size:([\d.]+)px", svg)
+        sizes[part] = min(float(size) for size in found) * shown
+    return sizes
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_it_draws_phones_a_chart_whose_text_stays_legible(activity, planner, name):
+    client = browser_as(planner)
+    phone = client.get(f"/reports/charts/{name}.svg?from=2000-01-01&layout=narrow")
+    wide = client.get(f"/reports/charts/{name}.svg?from=2000-01-01")
+
+    assert all(size >= 14 for size in text_sizes(phone.content.decode()).values())
+    # The wide drawing, shrunk into the same column, would be unreadable.
+    assert all(size < 8 for size in text_sizes(wide.content.decode()).values())
+
+
+@pytest.mark.parametrize("layout", ["wide", "narrow"])
+@pytest.mark.parametrize("name", CHARTS)
+def test_each_chart_says_when_there_is_no_data(planner, name, layout):
+    chart = browser_as(planner).get(f"/reports/charts/{name}.svg?layout={layout}")
+    assert chart.status_code == 200
+    assert "No data for these filters" in chart.content.decode()
+
+
+def test_it_offers_the_phone_drawing_of_each_chart_below_40em(activity, planner):
+    html = browser_as(planner).get("/reports/").content.decode()
+    for name in CHARTS:
+        assert re.search(
+            rf'<source media="\(max-width: 40em\)" srcset="/reports/charts/{name}\.svg\?'
+            rf'[^"]*layout=narrow"',
+            html,
+        ), name
+
+
+def test_the_gaps_chart_names_few_categories_in_distinct_colours(planner):
+    borough = Borough.objects.get(slug="camden")
+    categories = list(Category.objects.order_by("code"))
+    assert len(categories) >= 12
+    logs = [
+        SearchLog(borough=borough, categories=[c.code], result_count=0)
+        for n, c in enumerate(categories)
+        for _ in range(n + 1)
+    ]
+    SearchLog.objects.bulk_create(logs)
+    filters = reports.report_filters_from({})
+
+    chart = reports_views.chart_gaps(filters)
+
+    names = [config["title"] for _, config in chart.raw_series]
+    assert len(names) <= 6
+    assert names[-1] == "Other categories"
+    colours = list(chart.config.style.colors[: len(names)])
+    assert len(set(colours)) == len(colours)
+    # Nothing is lost: the series still add up to every gap in the borough.
+    assert sum(values[0] for values, _ in chart.raw_series) == len(logs)

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from directory.demo import seed_demo
-from directory.demo_data import DEMO_USERS
-from directory.models import Service
+from directory.demo_data import DEMO_USERS, PARTNER_ODS
+from directory.models import Organisation, Service
 
 
 class Command(BaseCommand):
@@ -41,6 +41,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already in place.")
 
         self._seed_activity()
+        self._seed_endpoints()
 
         self.stdout.write("")
         self.stdout.write(
@@ -53,6 +54,17 @@ class Command(BaseCommand):
             where = "admin at /admin/" if user.is_staff else "site"
             self.stdout.write(f"  {user.username:<14} {user.role:<9} {where}")
         self.stdout.write(f"  ({Service.objects.count()} services in the directory)")
+
+    def _seed_endpoints(self) -> None:
+        # After the activity: its back-dated referrals must not be sent to anyone.
+        from integrations.demo import DEMO_EMAIL, demo_endpoints_seed, demo_receiver_url
+
+        organisation = Organisation.objects.get(ods_code=PARTNER_ODS)
+        if demo_endpoints_seed(organisation=organisation):
+            self.stdout.write(
+                f"Demo partner's endpoints: email to {DEMO_EMAIL} (printed on this console) and "
+                f"a signed webhook to {demo_receiver_url()} (manage.py demo_receiver)."
+            )
 
     def _seed_activity(self) -> None:
         # Referral and search activity for the reports lives with the referrals app; it
