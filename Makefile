@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint format migrations-check bench-search clean
+.PHONY: install run serve test lint format migrations-check bench-search clean worker beat
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ serve:
 	@$(PY) manage.py run_deliveries & loop=$$!; \
 	trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+# The production Celery processes, run exactly as the Procfile's lines (and the README) say.
+worker beat: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sh -c "exec $$(sed -n 's/^$@: //p' Procfile)"
 
 test: install
 	$(PY) -m pytest
