@@ -1,4 +1,4 @@
-"""A database connection dropped between requests (a restart, a proxy) costs a reconnect, not a 500."""
+"""A database connection dropped between requests (a restart, a proxy) costs a reconnect."""
 
 import psycopg
 import pytest
