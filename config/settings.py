@@ -294,7 +294,10 @@ DELIVERY_STALL_SECONDS = env_int("DELIVERY_STALL_SECONDS", 60, minimum=10, maxim
 from kombu import Queue  # noqa: E402
 
 CELERY_TASK_DEFAULT_QUEUE = "deliveries"
-CELERY_TASK_QUEUES = (Queue("deliveries"), Queue("sweep"))
+CELERY_TASK_QUEUES = (
+    Queue("deliveries", routing_key="deliveries"),
+    Queue("sweep", routing_key="sweep"),
+)
 CELERY_TASK_ROUTES = {"integrations.sweep": {"queue": "sweep"}}
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {

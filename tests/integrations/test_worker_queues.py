@@ -28,6 +28,9 @@ def test_the_readme_worker_consumes_the_queues_deliveries_are_sent_to():
 
 def test_the_sweep_has_a_queue_of_its_own_and_a_stale_sweep_is_dropped():
     assert _queue_of("integrations.sweep") != _queue_of("integrations.deliver")
+    # Each queue has its own binding, so no task is copied into the other queue.
+    bindings = [(q.exchange.name, q.routing_key) for q in app.amqp.queues.values()]
+    assert len(set(bindings)) == len(bindings)
     entry = settings.CELERY_BEAT_SCHEDULE["deliveries-sweep"]
     # A sweep still queued after its interval is discarded unrun: the next one is coming.
     assert entry["options"]["expires"] <= settings.DELIVERY_SWEEP_SECONDS
