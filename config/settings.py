@@ -289,8 +289,9 @@ DELIVERY_ENQUEUE_TIMEOUT_MS = env_int("DELIVERY_ENQUEUE_TIMEOUT_MS", 200, minimu
 DELIVERY_STALL_SECONDS = env_int("DELIVERY_STALL_SECONDS", 60, minimum=10, maximum=3600)
 # Celery: one queue for deliveries and one for the sweep, both declared here, so a worker
 # started without -Q (as the README, Procfile and systemd unit start it) consumes both.
-# A sweep that waited longer than its own interval is discarded unrun, so sweeps queued
-# while no worker ran do not each re-queue every due delivery when one starts.
+# A sweep that waited in the queue longer than _SWEEP_EXPIRES is discarded unrun, so sweeps
+# queued while no worker ran do not each re-queue every due delivery when one starts. Some
+# intervals long rather than one, so a worker whose clock runs a little ahead still runs them.
 from kombu import Queue  # noqa: E402
 
 CELERY_TASK_DEFAULT_QUEUE = "deliveries"
@@ -299,11 +300,12 @@ CELERY_TASK_QUEUES = (
     Queue("sweep", routing_key="sweep"),
 )
 CELERY_TASK_ROUTES = {"integrations.sweep": {"queue": "sweep"}}
+_SWEEP_EXPIRES = float(max(6 * DELIVERY_SWEEP_SECONDS, 30))
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {
         "task": "integrations.sweep",
         "schedule": float(DELIVERY_SWEEP_SECONDS),
-        "options": {"queue": "sweep", "expires": float(DELIVERY_SWEEP_SECONDS)},
+        "options": {"queue": "sweep", "expires": _SWEEP_EXPIRES},
     },
 }
 

@@ -32,8 +32,9 @@ def test_the_sweep_has_a_queue_of_its_own_and_a_stale_sweep_is_dropped():
     bindings = [(q.exchange.name, q.routing_key) for q in app.amqp.queues.values()]
     assert len(set(bindings)) == len(bindings)
     entry = settings.CELERY_BEAT_SCHEDULE["deliveries-sweep"]
-    # A sweep still queued after its interval is discarded unrun: the next one is coming.
-    assert entry["options"]["expires"] <= settings.DELIVERY_SWEEP_SECONDS
+    # A sweep still queued after a few intervals is discarded unrun: newer ones are coming,
+    # so at most a minute's worth run when a worker comes back, not every one beat sent.
+    assert settings.DELIVERY_SWEEP_SECONDS <= entry["options"]["expires"] <= 60
 
 
 def test_the_procfile_runs_the_readme_commands():
