@@ -8,7 +8,7 @@ PORT ?= 8000
 # The settings default to production (DEBUG off); the everyday commands here are development.
 export DEBUG ?= true
 
-.PHONY: install run serve test lint format migrations-check bench bench-search clean
+.PHONY: install run serve test lint format migrations-check bench bench-search clean worker beat
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ serve:
 	$(PY) manage.py demo_receiver & receiver=$$!; \
 	trap 'kill $$loop $$receiver 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+# The production Celery processes, run exactly as the Procfile's lines (and the README) say.
+worker beat: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sh -c "exec $$(sed -n 's/^$@: //p' Procfile)"
 
 # The whole suite, with its ten slowest steps listed so the loop stays fast on purpose.
 # PYTEST_ARGS adds to the run, e.g. PYTEST_ARGS='-m "not e2e"' or PYTEST_ARGS=--durations=50.

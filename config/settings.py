@@ -163,6 +163,9 @@ except (environ.ImproperlyConfigured, ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"Environment variable DATABASE_URL has a bad value: {exc}") from exc
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# A kept connection is checked before each request reuses it, so a database restart (or a
+# connection dropped by a proxy) costs a reconnect, not a 500 on the next request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the delivery loop read while the web server writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
@@ -325,9 +328,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# A worker outlives its broker: it reconnects for as long as it takes (never gives up and
+# exits), at start-up as after a loss. Deliveries wait in the outbox meanwhile.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Loopback and private addresses are refused as webhook targets unless this is on.
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", DEBUG)
 OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 15, minimum=1, maximum=60)
@@ -336,10 +343,36 @@ DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 5, minimum=1, maximum
 # sends at once so one slow partner does not hold up the others.
 DELIVERY_POLL_MS = env_int("DELIVERY_POLL_MS", 500, minimum=50, maximum=10000)
 DELIVERY_LOOP_THREADS = env_int("DELIVERY_LOOP_THREADS", 4, minimum=1, maximum=64)
-# Celery: delivery tasks go to their own queue, so delivery workers scale on their own.
-CELERY_TASK_ROUTES = {"integrations.*": {"queue": "deliveries"}}
+# At most this many sends to one endpoint at once, whoever sends: a partner that hangs holds
+# this many worker slots, never all of them, so other partners' deliveries still go out.
+DELIVERY_ENDPOINT_CONCURRENCY = env_int("DELIVERY_ENDPOINT_CONCURRENCY", 2, minimum=1, maximum=64)
+# How long a web request may spend handing a delivery to the broker after commit. One try,
+# no retries; when it fails, the broker is left alone for a sweep interval and the sweep
+# sends what is in the outbox, so a broker outage never slows a create down.
+DELIVERY_ENQUEUE_TIMEOUT_MS = env_int("DELIVERY_ENQUEUE_TIMEOUT_MS", 200, minimum=10, maximum=5000)
+# delivery_status (and the admin) report a stall when a due delivery has waited this long
+# without any sender trying it: nothing is consuming the queue, or the loop is not running.
+DELIVERY_STALL_SECONDS = env_int("DELIVERY_STALL_SECONDS", 60, minimum=10, maximum=3600)
+# Celery: one queue for deliveries and one for the sweep, both declared here, so a worker
+# started without -Q (as the README, Procfile and systemd unit start it) consumes both.
+# A sweep that waited in the queue longer than _SWEEP_EXPIRES is discarded unrun, so sweeps
+# queued while no worker ran do not each re-queue every due delivery when one starts. Some
+# intervals long rather than one, so a worker whose clock runs a little ahead still runs them.
+from kombu import Queue  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = "deliveries"
+CELERY_TASK_QUEUES = (
+    Queue("deliveries", routing_key="deliveries"),
+    Queue("sweep", routing_key="sweep"),
+)
+CELERY_TASK_ROUTES = {"integrations.sweep": {"queue": "sweep"}}
+_SWEEP_EXPIRES = float(max(6 * DELIVERY_SWEEP_SECONDS, 30))
 CELERY_BEAT_SCHEDULE = {
-    "deliveries-sweep": {"task": "integrations.sweep", "schedule": float(DELIVERY_SWEEP_SECONDS)},
+    "deliveries-sweep": {
+        "task": "integrations.sweep",
+        "schedule": float(DELIVERY_SWEEP_SECONDS),
+        "options": {"queue": "sweep", "expires": _SWEEP_EXPIRES},
+    },
 }
 
 # --- retention (patient details) ---------------------------------------------------------

@@ -15,7 +15,7 @@ from django.http import Http404
 
 from config.errors import DomainError
 from directory import permissions
-from integrations import endpoints, services
+from integrations import endpoints, selectors, services
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
 
 
@@ -232,7 +232,7 @@ class EndpointAdmin(admin.ModelAdmin):
 
 class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
-    fields = ["at", "duration_ms", "status_code", "error"]
+    fields = ["at", "finished_at", "duration_ms", "status_code", "error"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -276,6 +276,7 @@ class DeliveryAdmin(_ReadOnlyForPartners, admin.ModelAdmin):
         "attempt_count",
         "next_attempt_at",
         "locked_until",
+        "retry_until",
         "last_error",
         "created_at",
         "delivered_at",
@@ -290,6 +291,14 @@ class DeliveryAdmin(_ReadOnlyForPartners, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the record of what was sent stays
+
+    def changelist_view(self, request, extra_context=None):
+        # The one place operators look at deliveries: say so when nothing is sending them.
+        if permissions.is_operator(request.user):
+            health = selectors.delivery_health()
+            if not health.ok:
+                messages.warning(request, health.problem())
+        return super().changelist_view(request, extra_context)
 
     def has_replay_permission(self, request) -> bool:
         return permissions.is_operator(request.user)

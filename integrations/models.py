@@ -77,6 +77,10 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A sender holds the delivery until this time; another sender may take it after.
     locked_until = models.DateTimeField(null=True, blank=True)
+    # The end of the retry window: set by the first attempt (again by the first after a
+    # replay) to 24 h later; a failed attempt at or after it fails the delivery. Time, not
+    # a count of attempts, bounds the schedule, so short Retry-After waits cannot use it up.
+    retry_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -99,6 +103,9 @@ class DeliveryAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # Written before the request goes out and filled in after: an attempt whose sender was
+    # killed mid-send stays on record with no finish time.
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

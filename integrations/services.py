@@ -11,8 +11,11 @@ the next sweep or loop pass finds it due.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -21,33 +24,47 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from integrations.fhir import message_bundle, referral_api_url
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
+from integrations.selectors import due_deliveries
 from integrations.transports import Outcome, transport_for
 
 logger = logging.getLogger(__name__)
 
-# Wait before attempt n+1 after attempt n failed (index n); index 0 is the first send.
-RETRY_SCHEDULE = (
-    timedelta(0),
+# Waits between attempts while a delivery keeps failing, counted from the first attempt:
+# short at first, so a partner's brief outage costs seconds, then longer. Past the ladder
+# its last step repeats; the end of the 24 h window is always the last attempt.
+RETRY_LADDER = (
     timedelta(seconds=5),
-    timedelta(minutes=5),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
     timedelta(minutes=30),
+    timedelta(hours=1),
     timedelta(hours=2),
-    timedelta(hours=5),
-    timedelta(hours=10),
-    timedelta(hours=14),
-    timedelta(hours=20),
-    timedelta(hours=24),
+    timedelta(hours=4),
+    timedelta(hours=6),
 )
-MAX_ATTEMPTS = len(RETRY_SCHEDULE)
+RETRY_WINDOW = timedelta(hours=24)
 JITTER = 0.10
 RETRY_AFTER_MAX = timedelta(hours=24)
 RETRY_AFTER_MIN = timedelta(seconds=1)
+
+
+def retry_offsets() -> list[timedelta]:
+    """When attempts fall, from the first one: 0, 5 s, 35 s, 2 min 35 s, ... then 24 h."""
+    offsets, at = [timedelta(0)], timedelta(0)
+    steps = list(RETRY_LADDER)
+    while True:
+        at += steps.pop(0) if steps else RETRY_LADDER[-1]
+        if at >= RETRY_WINDOW:
+            return [*offsets, RETRY_WINDOW]
+        offsets.append(at)
 
 
 def _lease() -> timedelta:
@@ -106,17 +123,59 @@ def _enqueue_after_commit(delivery_ids: list[int]) -> None:
     transaction.on_commit(lambda: _enqueue(delivery_ids), robust=True)
 
 
+# Publishing never waits on the broker: one try with a short timeout on a connection of our
+# own (kombu's default retries for seconds), and after a failure the broker is left alone
+# for a sweep interval. The outbox holds the work; the sweep queues it once the broker is
+# back. Per thread and per process, because kombu connections are neither.
+_publisher = threading.local()
+_broker_quiet_until = 0.0
+
+
+def _publisher_connection():
+    from config.celery import app
+
+    url = settings.CELERY_BROKER_URL
+    key = (os.getpid(), url)
+    if getattr(_publisher, "key", None) != key:
+        timeout = settings.DELIVERY_ENQUEUE_TIMEOUT_MS / 1000
+        options: dict[str, Any] = {"max_retries": 0}
+        if url.startswith(("redis://", "rediss://")):
+            options.update(socket_connect_timeout=timeout, socket_timeout=timeout)
+        _publisher.connection = app.connection_for_write(
+            url, connect_timeout=timeout, transport_options=options
+        )
+        _publisher.key = key
+    return _publisher.connection
+
+
+def _publisher_drop() -> None:
+    connection = getattr(_publisher, "connection", None)
+    _publisher.key = _publisher.connection = None
+    if connection is not None:
+        try:
+            connection.release()
+        except Exception:  # already broken; nothing more to free
+            logger.debug("closing the broken broker connection failed", exc_info=True)
+
+
 def _enqueue(delivery_ids: Iterable[int]) -> int:
     """Hand deliveries to Celery. A broker failure only delays them until the next sweep."""
     from integrations.tasks import deliver
 
+    global _broker_quiet_until
+    ids = list(delivery_ids)
+    if not ids or time.monotonic() < _broker_quiet_until:
+        return 0
     queued = 0
-    for delivery_id in delivery_ids:
-        try:
-            deliver.apply_async((delivery_id,), retry=False)
+    try:
+        connection = _publisher_connection()
+        for delivery_id in ids:
+            deliver.apply_async((delivery_id,), connection=connection, retry=False)
             queued += 1
-        except Exception:
-            logger.warning("could not queue delivery %s; the sweep will", delivery_id)
+    except Exception as exc:
+        _publisher_drop()
+        _broker_quiet_until = time.monotonic() + settings.DELIVERY_SWEEP_SECONDS
+        logger.warning("could not queue %d deliveries (%s); the sweep will", len(ids) - queued, exc)
     return queued
 
 
@@ -182,22 +241,68 @@ def delivery_create(*, endpoint: Endpoint, event_type: str, payload: dict, event
 # --- sending ---------------------------------------------------------------------------
 
 
+class _Cancelled(Exception):
+    """The claim found the delivery's endpoint disabled and cancelled the delivery."""
+
+
 def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
-    """Take the delivery for one send; returns the lease we hold, or None if not ours."""
+    """Take the delivery for one attempt and count it; the lease we hold, or None if not ours.
+
+    Not ours: not due, held by another sender, or its endpoint has as many sends in flight
+    as it may. Cancels it instead (_Cancelled) when its endpoint was disabled after it was
+    written.
+    """
+    endpoint_id = (
+        Delivery.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
+    )
+    if endpoint_id is None:
+        return None
     lease_until = now + _lease()
-    # Conditional UPDATE: of two senders racing for one delivery, exactly one sees rowcount 1.
-    claimed = (
+    pending_due = (
         Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING)
         .filter(next_attempt_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=lease_until)
     )
-    return lease_until if claimed == 1 else None
+    with transaction.atomic():
+        # The endpoint row lock makes claims for one endpoint take turns, so the count of
+        # its sends in flight below is exact, not a guess two senders could both pass.
+        active = (
+            Endpoint.objects.select_for_update()
+            .filter(pk=endpoint_id)
+            .values_list("active", flat=True)
+            .first()
+        )
+        if active:
+            in_flight = Delivery.objects.filter(
+                endpoint_id=endpoint_id, status=Delivery.Status.PENDING, locked_until__gte=now
+            ).count()
+            if in_flight >= settings.DELIVERY_ENDPOINT_CONCURRENCY:
+                return None  # the sweep or the loop brings it back when a send there ends
+            # Conditional UPDATE: of two senders racing for one delivery, exactly one sees 1.
+            claimed = pending_due.update(
+                locked_until=lease_until,
+                attempt_count=F("attempt_count") + 1,
+                retry_until=Coalesce(F("retry_until"), Value(now + RETRY_WINDOW)),
+            )
+            return lease_until if claimed == 1 else None
+        # Disabled after the delivery was written: nobody is listening there any more.
+        cancelled = pending_due.update(
+            status=Delivery.Status.CANCELLED, last_error="endpoint disabled", retry_until=None
+        )
+    if cancelled:
+        raise _Cancelled  # raised after the block, so the cancel is committed
+    return None
 
 
-def _retry_delay(attempt_count: int) -> timedelta:
-    step = RETRY_SCHEDULE[min(attempt_count, MAX_ATTEMPTS - 1)]
-    return step * random.uniform(1 - JITTER, 1 + JITTER)
+def _next_attempt_at(*, retry_until: datetime, now: datetime) -> datetime:
+    """The next point of the schedule (+-10%) that is surely after now; at the latest the
+    window's end. A point already tried early (its jitter) is never picked again."""
+    started = retry_until - RETRY_WINDOW
+    elapsed = now - started
+    for offset in retry_offsets()[1:-1]:
+        if offset * (1 - JITTER) > elapsed:
+            return min(started + offset * random.uniform(1 - JITTER, 1 + JITTER), retry_until)
+    return retry_until
 
 
 def _retry_after(raw: str | None, now: datetime) -> timedelta | None:
@@ -224,24 +329,19 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
     """Send one due delivery once and record what happened; None if it is not ours to send.
 
     Called by the Celery task, the sweep and the run_deliveries loop alike. Never inside
-    a transaction: the HTTP call must not hold database locks.
+    a transaction: the HTTP call must not hold database locks. The attempt is stored
+    before the request goes out, so a sender killed mid-send still leaves it on record.
     """
     now = now or timezone.now()
-    lease = _claim(delivery_id=delivery_id, now=now)
+    try:
+        lease = _claim(delivery_id=delivery_id, now=now)
+    except _Cancelled:
+        return Delivery.objects.get(pk=delivery_id)
     if lease is None:
         return None
     delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
-
-    if not endpoint.active:
-        # Disabled after the delivery was written: nobody is listening there any more.
-        Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(
-            status=Delivery.Status.CANCELLED,
-            locked_until=None,
-            last_error="endpoint disabled",
-        )
-        delivery.refresh_from_db()
-        return delivery
+    attempt = DeliveryAttempt.objects.create(delivery=delivery, at=now)
 
     try:
         outcome: Outcome = transport_for(endpoint.kind).send(delivery)
@@ -249,31 +349,37 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
         # A bug must still count as an attempt, so the schedule (and its end) still applies.
         logger.exception("transport for delivery %s raised", delivery_id)
         outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}")
-    attempt_count = delivery.attempt_count + 1
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        at=now,
+    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
         duration_ms=outcome.duration_ms,
         status_code=outcome.status_code,
         error=outcome.error[:500],
+        finished_at=now + timedelta(milliseconds=outcome.duration_ms),
     )
 
-    changes: dict[str, Any] = {"attempt_count": attempt_count, "locked_until": None}
+    changes: dict[str, Any] = {"locked_until": None}
     failed = False
     if outcome.ok:
         changes.update(status=Delivery.Status.DELIVERED, delivered_at=now, last_error="")
     elif outcome.gone:
-        changes.update(status=Delivery.Status.CANCELLED, last_error=outcome.error)
+        changes.update(status=Delivery.Status.CANCELLED, last_error=outcome.error, retry_until=None)
         Endpoint.objects.filter(pk=endpoint.pk).update(
             active=False,
             disabled_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC",
         )
-    elif attempt_count >= MAX_ATTEMPTS:
-        changes.update(status=Delivery.Status.FAILED, failed_at=now, last_error=outcome.error)
+    elif now >= delivery.retry_until:
+        # The window is over. Cleared, so a replay starts a new one.
+        changes.update(
+            status=Delivery.Status.FAILED, failed_at=now, last_error=outcome.error, retry_until=None
+        )
         failed = True
     else:
-        wait = _retry_after(outcome.retry_after, now) or _retry_delay(attempt_count)
-        changes.update(next_attempt_at=now + wait, last_error=outcome.error)
+        asked = _retry_after(outcome.retry_after, now)
+        next_at = (
+            min(now + asked, delivery.retry_until)
+            if asked
+            else _next_attempt_at(retry_until=delivery.retry_until, now=now)
+        )
+        changes.update(next_attempt_at=next_at, last_error=outcome.error)
 
     # Only while we still hold the lease: a sender that overran it must not overwrite the next.
     updated = Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(**changes)
@@ -319,11 +425,9 @@ def _tell_operators_of_failure(delivery_id: int) -> None:
 
 
 def deliveries_due(*, now: datetime | None = None, limit: int = 100) -> list[int]:
-    """Ids of pending deliveries that are due and not held by a sender, oldest due first."""
-    now = now or timezone.now()
+    """Ids of deliveries a sender may take now, oldest due first (see selectors)."""
     return list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        due_deliveries(now=now or timezone.now())
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:limit]
     )

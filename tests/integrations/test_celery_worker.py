@@ -18,7 +18,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from config.celery import app
-from integrations import tasks
+from integrations import services, tasks
 from integrations.models import Delivery
 from tests.integrations.conftest import answer, make_endpoint, make_referral
 from tests.integrations.receiver import Receiver
@@ -47,8 +47,10 @@ def broker(settings):
     previous = app.conf.broker_url
     app.conf.broker_url = BROKER_URL
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("deliveries")  # tasks left by an earlier run
+        for queue in app.amqp.queues:
+            conn.default_channel.queue_purge(queue)  # tasks left by an earlier run
     yield BROKER_URL
+    services._publisher_drop()
     app.close()
     app.conf.broker_url = previous
 
@@ -67,8 +69,7 @@ def worker(broker):
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-                 "-Q", "deliveries", "--without-heartbeat", "--without-gossip",
-                 "--without-mingle", "-l", "info"],
+                 "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             try:

@@ -36,21 +36,33 @@ def failing(provider, crew, service):
     receiver.close()
 
 
-def test_it_retries_on_the_schedule_for_more_than_a_day_then_fails(failing, operator):
+def test_it_retries_on_the_schedule_for_a_day_then_fails(failing, operator):
     receiver, delivery = failing
     start = timezone.now()
     times, final = _send_until_it_stops(delivery.pk, start)
 
-    assert len(times) == 10
+    offsets = services.retry_offsets()
+    assert len(times) == len(offsets)
     assert final.status == Delivery.Status.FAILED
     assert final.failed_at == times[-1]
-    assert times[-1] - start >= timedelta(hours=24)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
-    expected = services.RETRY_SCHEDULE[1:]
-    for gap, step in zip(gaps, expected, strict=True):
-        assert step * 0.9 <= gap <= step * 1.1
+    # The last attempt is at the end of the 24 h window; each before it within 10% of its
+    # point of the schedule: 0, 5 s, 35 s, 2 min 35 s, ... 19 h 42 min 35 s.
+    assert times[-1] - times[0] == timedelta(hours=24)
+    for at, offset in zip(times[:-1], offsets[:-1], strict=True):
+        assert offset * 0.9 <= at - times[0] <= offset * 1.1
     assert {r.headers["webhook-id"] for r in receiver.received} == {delivery.message_id}
-    assert final.attempts.count() == 10
+    assert final.attempts.count() == len(offsets) == final.attempt_count
+
+
+def test_its_early_retries_come_within_seconds_and_minutes():
+    first = services.retry_offsets()[:5]
+    assert first == [
+        timedelta(0),
+        timedelta(seconds=5),
+        timedelta(seconds=35),
+        timedelta(minutes=2, seconds=35),
+        timedelta(minutes=12, seconds=35),
+    ]
 
 
 def test_it_emails_operators_when_a_delivery_fails(failing):
@@ -81,7 +93,19 @@ def test_replay_puts_a_failed_delivery_back_with_its_message_id(failing):
     sent = services.delivery_send(delivery_id=delivery.pk)
     assert sent.status == Delivery.Status.DELIVERED
     assert receiver.received[-1].headers["webhook-id"] == delivery.message_id
-    assert sent.attempts.count() == 11
+    assert sent.attempts.count() == len(services.retry_offsets()) + 1
+
+
+def test_a_replayed_delivery_gets_a_new_day_of_retries(failing):
+    _, delivery = failing
+    times, _ = _send_until_it_stops(delivery.pk, timezone.now())
+    services.delivery_replay(delivery_id=delivery.pk)
+
+    later = times[-1] + timedelta(days=2)
+    again = services.delivery_send(delivery_id=delivery.pk, now=later)
+    assert again.status == Delivery.Status.PENDING
+    assert later + timedelta(seconds=4.5) <= again.next_attempt_at <= later + timedelta(seconds=5.5)
+    assert again.retry_until == later + timedelta(hours=24)
 
 
 def test_replay_refuses_a_delivery_that_is_still_pending(failing):
