@@ -348,6 +348,7 @@ class ServiceSearchEntry(models.Model):
     max_age = models.PositiveSmallIntegerField(null=True, blank=True)
     sexes = models.JSONField(default=list, db_default=[], blank=True)
     covers_any = models.BooleanField(default=False, db_default=False)
+    accepts_referrals_when_closed = models.BooleanField(default=False, db_default=False)
     bank_holiday_hours = models.CharField(
         max_length=10,
         choices=BankHolidayHours.choices,

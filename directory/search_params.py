@@ -17,6 +17,7 @@ from directory import reference
 from directory.hours import LONDON
 from directory.models import Borough, Sex
 from directory.postcodes import borough_get, borough_nearest, postcode_locate, postcode_nearest
+from directory.timing import URGENCY_WITHIN_MINUTES, WITHIN_MINUTES
 
 DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 100.0
@@ -39,6 +40,8 @@ class SearchQuery:
     open_only: bool = False
     limit: int = DEFAULT_LIMIT
     explain: bool = False
+    # The urgency window in minutes (directory/timing.py): 0 is "open now".
+    within: int = 0
     # The postcode given, or for a coordinate the nearest known one within ~1 km.
     origin_postcode: str | None = None
     origin_borough: Borough | None = None
@@ -164,6 +167,16 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
     if at_raw is not None:
         at = _moment(at_raw, errors) or at
 
+    within = 0
+    within_raw = _one(params, "within")
+    if within_raw is not None:
+        # The referral's urgency names (within_4h) are taken as well as the short ones (4h).
+        minutes = WITHIN_MINUTES.get(within_raw.lower(), URGENCY_WITHIN_MINUTES.get(within_raw))
+        if minutes is None:
+            errors["within"] = f"Must be one of {', '.join(WITHIN_MINUTES)}."
+        else:
+            within = minutes
+
     open_only = _bool(_one(params, "open"), "open", errors)
     explain = _bool(_one(params, "explain"), "explain", errors)
 
@@ -204,6 +217,7 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
         open_only=open_only,
         limit=limit,
         explain=explain,
+        within=within,
         origin_postcode=origin_postcode,
         origin_borough=origin_borough,
     )
