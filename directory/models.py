@@ -54,6 +54,9 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.PROTECT)
     ics = models.CharField(max_length=3, choices=ICS.choices, blank=True)
+    # Told (as well as every active endpoint) when a referral to one of its services goes
+    # unacknowledged past its urgency's deadline.
+    escalation_email = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["name"]
