@@ -53,30 +53,28 @@ def rank(group: int, capacity_rank: int, distance_km: float) -> int:
     return group * GROUP_STEP + red + band * BAND_STEP + capacity_rank
 
 
-def capacity_rank_case(at: datetime, prefix: str = "") -> Case:
-    """The capacity rank in SQL; a status past its expiry reads UNKNOWN."""
+def _capacity_case(at: datetime, prefix: str, red: int) -> Case:
     live = Q(**{f"{prefix}capacity_expires_at__gt": at})
     return Case(
         When(live & Q(**{f"{prefix}capacity_status": Capacity.GREEN}), then=Value(GREEN)),
         When(live & Q(**{f"{prefix}capacity_status": Capacity.AMBER}), then=Value(AMBER)),
-        When(live & Q(**{f"{prefix}capacity_status": Capacity.RED}), then=Value(RED)),
+        When(live & Q(**{f"{prefix}capacity_status": Capacity.RED}), then=Value(red)),
         default=Value(UNKNOWN),
         output_field=IntegerField(),
     )
+
+
+def capacity_rank_case(at: datetime, prefix: str = "") -> Case:
+    """The capacity rank in SQL; a status past its expiry reads UNKNOWN."""
+    return _capacity_case(at, prefix, RED)
 
 
 def sql_rank(group: int, at: datetime, distance: str = "distance", prefix: str = "") -> Expression:
     """rank() as an expression over a row's capacity and its distance annotation."""
     if group == Group.CLOSED:
         return Value(Group.CLOSED * GROUP_STEP, output_field=IntegerField())
-    live = Q(**{f"{prefix}capacity_expires_at__gt": at})
-    capacity = Case(
-        When(live & Q(**{f"{prefix}capacity_status": Capacity.GREEN}), then=Value(GREEN)),
-        When(live & Q(**{f"{prefix}capacity_status": Capacity.AMBER}), then=Value(AMBER)),
-        When(live & Q(**{f"{prefix}capacity_status": Capacity.RED}), then=Value(RED_STEP + RED)),
-        default=Value(UNKNOWN),
-        output_field=IntegerField(),
-    )
+    # RED carries its RED_STEP inside the capacity term, as rank() adds it.
+    capacity = _capacity_case(at, prefix, RED_STEP + RED)
     expression: Expression = Value(group * GROUP_STEP, output_field=IntegerField()) + capacity
     band_km = _band_km()
     if band_km > 0:
