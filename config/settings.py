@@ -311,6 +311,4 @@ SEARCH_DISTANCE_BAND_M = env_int("SEARCH_DISTANCE_BAND_M", 3000, minimum=0, maxi
 # escalates it (tells the partner's endpoints and escalation email and the crew).
 ESCALATE_WITHIN_1H_MINUTES = env_int("ESCALATE_WITHIN_1H_MINUTES", 10, minimum=1, maximum=1440)
 ESCALATE_WITHIN_4H_MINUTES = env_int("ESCALATE_WITHIN_4H_MINUTES", 30, minimum=1, maximum=1440)
-ESCALATE_WITHIN_24H_MINUTES = env_int(
-    "ESCALATE_WITHIN_24H_MINUTES", 120, minimum=1, maximum=2880
-)
+ESCALATE_WITHIN_24H_MINUTES = env_int("ESCALATE_WITHIN_24H_MINUTES", 120, minimum=1, maximum=2880)

@@ -13,15 +13,14 @@ def copy_flag(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0005_search_entry_facts'),
+        ("directory", "0005_search_entry_facts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='servicesearchentry',
-            name='accepts_referrals_when_closed',
+            model_name="servicesearchentry",
+            name="accepts_referrals_when_closed",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.RunPython(copy_flag, migrations.RunPython.noop),

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0006_timewindow_entry_accepts_when_closed'),
+        ("directory", "0006_timewindow_entry_accepts_when_closed"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='escalation_email',
+            model_name="organisation",
+            name="escalation_email",
             field=models.EmailField(blank=True, max_length=254),
         ),
     ]

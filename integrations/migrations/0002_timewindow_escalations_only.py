@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0001_initial'),
+        ("integrations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='endpoint',
-            name='escalations_only',
+            model_name="endpoint",
+            name="escalations_only",
             field=models.BooleanField(default=False),
         ),
     ]

@@ -5,31 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0007_timewindow_escalation'),
-        ('referrals', '0001_initial'),
+        ("directory", "0007_timewindow_escalation"),
+        ("referrals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='referral',
-            name='escalate_due_at',
+            model_name="referral",
+            name="escalate_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='escalated_at',
+            model_name="referral",
+            name="escalated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='referralevent',
-            name='action',
+            model_name="referralevent",
+            name="action",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['status', 'escalate_due_at'], name='referral_escalate_due'),
+            model_name="referral",
+            index=models.Index(fields=["status", "escalate_due_at"], name="referral_escalate_due"),
         ),
     ]
