@@ -243,7 +243,7 @@ def _time_raw_sql(searches: list[dict], url: str) -> list[float]:
         )
         # The statement the endpoint runs first (the best open services); %s placeholders
         # as psycopg takes them.
-        sql, values = fast_rows_sql(query, moment, candidates, open_now=True, limit=query.limit)
+        sql, values = fast_rows_sql(query, moment, candidates, limit=query.limit)
         statements.append((sql, values))
     timings = []
     with psycopg.connect(url) as conn:

@@ -414,3 +414,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- search and escalation ----------------------------------------------------------------
+
+# Within this distance band capacity decides the order; a nearer band always comes first
+# (directory/search_rank.py). 0 turns bands off: capacity first across the whole radius.
+SEARCH_DISTANCE_BAND_M = env_int("SEARCH_DISTANCE_BAND_M", 3000, minimum=0, maximum=100_000)
+# How long a partner has to acknowledge a referral of each urgency before the sweep
+# escalates it (tells the partner's endpoints and escalation email and the crew).
+ESCALATE_WITHIN_1H_MINUTES = env_int("ESCALATE_WITHIN_1H_MINUTES", 10, minimum=1, maximum=1440)
+ESCALATE_WITHIN_4H_MINUTES = env_int("ESCALATE_WITHIN_4H_MINUTES", 30, minimum=1, maximum=1440)
+ESCALATE_WITHIN_24H_MINUTES = env_int("ESCALATE_WITHIN_24H_MINUTES", 120, minimum=1, maximum=2880)

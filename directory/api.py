@@ -178,6 +178,8 @@ _SERVICE_SCHEMA = inline_serializer(
         "categories": serializers.ListField(child=serializers.CharField()),
         "open_now": serializers.BooleanField(),
         "next_change": serializers.DateTimeField(allow_null=True),
+        "opens_at": serializers.DateTimeField(allow_null=True),
+        "opens_in_minutes": serializers.IntegerField(allow_null=True),
         "capacity": inline_serializer(
             "ServiceCapacity",
             {
@@ -251,7 +253,20 @@ class ServiceSearchApi(APIView):
             OpenApiParameter("age", int, description="0 to 129"),
             OpenApiParameter("sex", str, enum=["female", "male", "other", "unknown"]),
             OpenApiParameter("at", str, description="ISO 8601; default now"),
-            OpenApiParameter("open", bool, description="Only services open at `at`"),
+            OpenApiParameter(
+                "within",
+                str,
+                enum=["now", "1h", "4h", "24h"],
+                description="How soon the patient must be seen (default now): services "
+                "opening within it, for long enough, are listed after the open ones with "
+                "opens_at and opens_in_minutes",
+            ),
+            OpenApiParameter(
+                "open",
+                bool,
+                description="Only services that can take the patient in time (open now, "
+                "opening within `within`, or taking referrals when closed)",
+            ),
             OpenApiParameter("limit", int, description="Default 20, max 100"),
             OpenApiParameter("explain", bool, description="Also list who was left out and why"),
         ],

@@ -109,19 +109,20 @@ def open_intervals(
     return merged
 
 
-def opening_state(
+def _intervals_around(
     spans: Iterable[tuple[int, time, time]],
     exceptions: Mapping[date, DayHours],
     bank_holiday_hours: str,
     at: datetime,
-) -> OpenState:
-    """Whether a service with these hours is open at `at`, and when that next changes."""
-    at_utc = at.astimezone(UTC)
+) -> tuple[list[tuple[datetime, datetime]], datetime]:
     # Start a day early: yesterday's overnight span may still be running.
     first_day = at.astimezone(LONDON).date() - timedelta(days=1)
     intervals = open_intervals(spans, exceptions, bank_holiday_hours, first_day, HORIZON_DAYS + 1)
-    horizon_end = _instant(first_day + timedelta(days=HORIZON_DAYS + 1), time(0))
+    return intervals, _instant(first_day + timedelta(days=HORIZON_DAYS + 1), time(0))
 
+
+def _state(intervals: list[tuple[datetime, datetime]], horizon_end: datetime, at: datetime):
+    at_utc = at.astimezone(UTC)
     for begin, end in intervals:
         if begin <= at_utc < end:
             # An interval reaching the horizon is open around the clock as far as we look.
@@ -131,6 +132,62 @@ def opening_state(
     return OpenState(False, None)
 
 
+def opening_state(
+    spans: Iterable[tuple[int, time, time]],
+    exceptions: Mapping[date, DayHours],
+    bank_holiday_hours: str,
+    at: datetime,
+) -> OpenState:
+    """Whether a service with these hours is open at `at`, and when that next changes."""
+    return _state(*_intervals_around(spans, exceptions, bank_holiday_hours, at), at)
+
+
+def usable_from(
+    intervals: Iterable[tuple[datetime, datetime]],
+    at: datetime,
+    within: timedelta,
+    stay: timedelta,
+) -> datetime | None:
+    """The first instant in [at, at + within] from which the service stays open for `stay`.
+
+    `at` itself when it is open now with `stay` to go; the start of a later opening when
+    that comes within the window and lasts long enough; None when neither. Instants, not
+    wall clocks: a window across a clock change is as long as it says.
+    """
+    at_utc = at.astimezone(UTC)
+    latest = at_utc + within
+    for begin, end in intervals:
+        start = max(begin, at_utc)
+        if start > latest:
+            return None
+        if end - start >= stay:
+            return start.astimezone(LONDON)
+    return None
+
+
+@dataclass(frozen=True)
+class TimeFit:
+    """How a service's hours meet a patient who must be seen within a window."""
+
+    state: OpenState
+    # From when, within the window, it can take the patient (see usable_from); None: not in time.
+    takes_from: datetime | None
+
+
+def time_fit(
+    spans: Iterable[tuple[int, time, time]],
+    exceptions: Mapping[date, DayHours],
+    bank_holiday_hours: str,
+    at: datetime,
+    *,
+    within: timedelta,
+    stay: timedelta,
+) -> TimeFit:
+    """opening_state and usable_from together, from one reading of the hours."""
+    intervals, horizon_end = _intervals_around(spans, exceptions, bank_holiday_hours, at)
+    return TimeFit(_state(intervals, horizon_end, at), usable_from(intervals, at, within, stay))
+
+
 def service_opening_state(service, at: datetime) -> OpenState:
     """opening_state for a Service; uses prefetched opening_spans/opening_exceptions if present."""
     spans = [(s.weekday, s.opens, s.closes) for s in service.opening_spans.all()]
@@ -138,3 +195,12 @@ def service_opening_state(service, at: datetime) -> OpenState:
         e.date: DayHours(e.closed, e.opens, e.closes) for e in service.opening_exceptions.all()
     }
     return opening_state(spans, exceptions, service.bank_holiday_hours, at)
+
+
+def service_time_fit(service, at: datetime, *, within: timedelta, stay: timedelta) -> TimeFit:
+    """time_fit for a Service; uses prefetched opening_spans/opening_exceptions if present."""
+    spans = [(s.weekday, s.opens, s.closes) for s in service.opening_spans.all()]
+    exceptions = {
+        e.date: DayHours(e.closed, e.opens, e.closes) for e in service.opening_exceptions.all()
+    }
+    return time_fit(spans, exceptions, service.bank_holiday_hours, at, within=within, stay=stay)

@@ -58,6 +58,9 @@ class Organisation(models.Model):
     ics = models.CharField(max_length=3, choices=ICS.choices, blank=True)
     # Stable public id (HSDS, FHIR); imports upsert on it.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Told (as well as every active endpoint) when a referral to one of its services goes
+    # unacknowledged past its urgency's deadline.
+    escalation_email = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -419,6 +422,7 @@ class ServiceSearchEntry(models.Model):
     max_age = models.PositiveSmallIntegerField(null=True, blank=True)
     sexes = models.JSONField(default=list, db_default=[], blank=True)
     covers_any = models.BooleanField(default=False, db_default=False)
+    accepts_referrals_when_closed = models.BooleanField(default=False, db_default=False)
     bank_holiday_hours = models.CharField(
         max_length=10,
         choices=BankHolidayHours.choices,

@@ -45,7 +45,7 @@ from directory.search_params import (  # noqa: F401  (re-exported: the search's 
 )
 from directory.search_results import describe, service_summary  # noqa: F401  (re-exported)
 from directory.search_sql import (  # noqa: F401  (re-exported: bench/search.py uses them)
-    RANK_CLOSED,
+    EMERGENCY_DEPARTMENT,
     UNCERTAIN,
     Moment,
     candidates_queryset,
@@ -56,7 +56,7 @@ from directory.search_sql import (  # noqa: F401  (re-exported: bench/search.py 
 
 # With explain, the nearest this many left-out services are listed.
 EXCLUDED_LIMIT = 50
-FALLBACK_CATEGORY = "emergency-department"
+FALLBACK_CATEGORY = EMERGENCY_DEPARTMENT
 FALLBACK_RADIUS_KM = 60.0
 FALLBACK_COUNT = 2
 # Outside London the nearest emergency departments we list may be far: reach all of Britain.
@@ -85,11 +85,13 @@ class SearchResult:
 
 
 def service_search(*, query: SearchQuery) -> SearchResult:
-    """Services near the origin that fit the patient, ranked: open and GREEN, AMBER,
-    UNKNOWN, RED, then closed; nearer first; id breaks ties. Closing within 30 minutes
-    of `at` is left out. When nothing fits, the two nearest emergency departments
-    within 60 km are offered as a fallback; outside London always, however far."""
-    moment = Moment.of(query.at)
+    """Services near the origin that fit the patient, ranked by directory/search_rank.py:
+    open now, then open within the urgency window (saying when), then closed; RED last
+    within each; by distance band, capacity, distance; id breaks ties. Open but closing
+    within 30 minutes (and not reopening in time) is left out. Emergency departments only
+    when their category is asked for; when nothing fits, the two nearest within 60 km are
+    offered as a fallback; outside London always, however far."""
+    moment = Moment.of(query.at, query.within)
     candidates = candidates_queryset(
         query, moment, categories=query.categories, radius_km=query.radius_km
     )
@@ -108,7 +110,7 @@ def service_search(*, query: SearchQuery) -> SearchResult:
     ranked.sort()
     ranked = ranked[: query.limit]
 
-    results = describe(ranked, query.at)
+    results = describe(ranked, query.at, query.within)
     fallback: list[dict[str, Any]] = []
     if not results or query.outside_london:
         fallback = _fallback(query, moment)
@@ -138,7 +140,7 @@ def _fallback(query: SearchQuery, moment: Moment) -> list[dict[str, Any]]:
         .values_list("distance", "service_id")
         .order_by("distance", "service_id")[:FALLBACK_COUNT]
     )
-    return describe([(0, distance, pk) for distance, pk in rows], query.at)
+    return describe([(0, distance, pk) for distance, pk in rows], query.at, query.within)
 
 
 def _origin(query: SearchQuery) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from directory.postcodes import (
     place_at,
     postcode_locate,
 )
+from directory.timing import URGENCY_WITHIN_MINUTES, WITHIN_MINUTES
 
 DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 100.0
@@ -46,6 +47,8 @@ class SearchQuery:
     open_only: bool = False
     limit: int = DEFAULT_LIMIT
     explain: bool = False
+    # The urgency window in minutes (directory/timing.py): 0 is "open now".
+    within: int = 0
     # The postcode given (None for a coordinate).
     origin_postcode: str | None = None
     # Judged from the postcode, or for a coordinate from the point itself; None outside London.
@@ -187,6 +190,16 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
     if at_raw is not None:
         at = _moment(at_raw, errors) or at
 
+    within = 0
+    within_raw = _one(params, "within")
+    if within_raw is not None:
+        # The referral's urgency names (within_4h) are taken as well as the short ones (4h).
+        minutes = WITHIN_MINUTES.get(within_raw.lower(), URGENCY_WITHIN_MINUTES.get(within_raw))
+        if minutes is None:
+            errors["within"] = f"Must be one of {', '.join(WITHIN_MINUTES)}."
+        else:
+            within = minutes
+
     open_only = _bool(_one(params, "open"), "open", errors)
     explain = _bool(_one(params, "explain"), "explain", errors)
 
@@ -234,6 +247,7 @@ def search_query_from_params(params: Mapping) -> SearchQuery:
         open_only=open_only,
         limit=limit,
         explain=explain,
+        within=within,
         **origin,
     )
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, QuerySet
 
 from directory import reference
-from directory.hours import LONDON, DayHours, OpenState, opening_state
+from directory.hours import LONDON, DayHours, TimeFit, time_fit
 from directory.models import OpeningException, OpeningSpan, Service
 from directory.selectors import capacity_live, exceptions_window
+from directory.timing import STAY
 
 _SUMMARY_FIELDS = (
     "name",
@@ -60,8 +62,9 @@ def _summary_rows() -> QuerySet:
     return _summary_base
 
 
-def describe(ranked: list[tuple], at: datetime) -> list[dict[str, Any]]:
-    """The full answer for each (rank, distance, id), in that order; hours read exactly.
+def describe(ranked: list[tuple], at: datetime, within: int = 0) -> list[dict[str, Any]]:
+    """The full answer for each (rank, distance, id), in that order; hours read exactly,
+    with when each opens within the urgency window of `within` minutes.
 
     Plain rows rather than model instances and prefetches: five light queries, no
     per-row objects (this runs on every search)."""
@@ -103,7 +106,7 @@ def describe(ranked: list[tuple], at: datetime) -> list[dict[str, Any]]:
         exceptions[service_id][day] = DayHours(closed, opens, closes)
     answer = []
     # Many services keep the same hours (24/7, office hours...): work each pattern out once.
-    states: dict[tuple, OpenState] = {}
+    states: dict[tuple, TimeFit] = {}
     for _rank, distance, pk in ranked:
         row = rows[pk]
         borough = boroughs[row["borough_id"]]
@@ -111,17 +114,24 @@ def describe(ranked: list[tuple], at: datetime) -> list[dict[str, Any]]:
         hours = (tuple(sorted(spans[pk])), tuple(sorted(exceptions[pk].items())))
         key = (*hours, row["bank_holiday_hours"])
         if key not in states:
-            states[key] = opening_state(spans[pk], exceptions[pk], row["bank_holiday_hours"], at)
+            states[key] = time_fit(
+                spans[pk],
+                exceptions[pk],
+                row["bank_holiday_hours"],
+                at,
+                within=timedelta(minutes=within),
+                stay=STAY,
+            )
         state = states[key]
         answer.append(_summary(row, categories[pk], covered[pk], state, at, distance))
     return answer
 
 
 def service_summary(
-    service: Service, at: datetime, *, distance_km: float | None = None
+    service: Service, at: datetime, *, distance_km: float | None = None, within: int = 0
 ) -> dict[str, Any]:
     """One service as the search shows it (expects the prefetches describe makes)."""
-    from directory.hours import service_opening_state
+    from directory.hours import service_time_fit
 
     location = service.location
     row = {name: getattr(service, name) for name in _SUMMARY_FIELDS}
@@ -139,7 +149,7 @@ def service_summary(
         row,
         [c.code for c in service.categories.all()],
         [b.name for b in service.boroughs_covered.all()],
-        service_opening_state(service, at),
+        service_time_fit(service, at, within=timedelta(minutes=within), stay=STAY),
         at,
         distance_km,
     )
@@ -149,10 +159,14 @@ def _summary(
     row: dict[str, Any],
     categories: list[str],
     covered: list[str],
-    state: OpenState,
+    hours: TimeFit,
     at: datetime,
     distance_km: float | None,
 ) -> dict[str, Any]:
+    state = hours.state
+    # Opens later, within the urgency window: when, and in how many minutes (rounded up,
+    # so "in 20 min" is never early).
+    later = hours.takes_from if hours.takes_from is not None and hours.takes_from > at else None
     return {
         "id": row["id"],
         "name": row["name"],
@@ -164,6 +178,8 @@ def _summary(
         "next_change": state.next_change.astimezone(LONDON).isoformat()
         if state.next_change
         else None,
+        "opens_at": later.astimezone(LONDON).isoformat() if later else None,
+        "opens_in_minutes": math.ceil((later - at).total_seconds() / 60) if later else None,
         "capacity": {
             key: value.isoformat() if isinstance(value, datetime) else value
             for key, value in capacity_live(SimpleNamespace(**row), at).items()

@@ -12,14 +12,12 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Case,
     ExpressionWrapper,
     IntegerField,
     Q,
     QuerySet,
     TextField,
     Value,
-    When,
 )
 from django.db.models.functions import Cast
 
@@ -28,23 +26,23 @@ from directory.geo import bounding_box, distance_km_sql
 from directory.hours import LONDON, is_bank_holiday
 from directory.models import (
     BankHolidayHours,
-    Capacity,
     OpeningException,
     Service,
     ServiceSearchEntry,
     Sex,
-    WeeklyWindow,
 )
 from directory.search_params import SearchQuery
+from directory.search_rank import sql_rank
 from directory.selectors import (
-    CLOSING_SOON_MINUTES,
     sql_age_fits,
     sql_not_full,
     sql_sexes_text_fits,
 )
+from directory.timing import STAY, Group, sql_time_group
 
-RANK_CLOSED = 4
 UNCERTAIN = -1  # marks an uncertain candidate in fast_rows_sql's answer
+# Emergency departments are listed only when asked for, or as the fallback when nothing fits.
+EMERGENCY_DEPARTMENT = "emergency-department"
 
 
 # --- the search ----------------------------------------------------------------------------
@@ -52,26 +50,35 @@ UNCERTAIN = -1  # marks an uncertain candidate in fast_rows_sql's answer
 
 @dataclass(frozen=True)
 class Moment:
-    """`at` as the SQL fast path reads it."""
+    """`at` and the urgency window as the SQL fast path reads them."""
 
     at: datetime
     minute: int  # of the week, London wall clock, Monday 00:00 = 0
     day: date
-    clock_change: bool  # today the clocks change: judge every candidate exactly
+    # The clocks change on a day the window touches: judge every candidate exactly.
+    clock_change: bool
     bank_holiday_near: bool
+    within: int = 0  # minutes: the urgency window (0: now)
+    last_day: date | None = None  # the London day the window (and its stay) ends on
 
     @classmethod
-    def of(cls, at: datetime) -> Moment:
+    def of(cls, at: datetime, within: int = 0) -> Moment:
         local = at.astimezone(LONDON)
         day = local.date()
+        last_day = (at + timedelta(minutes=within) + STAY).astimezone(LONDON).date()
         midnight = datetime.combine(day, time(0), tzinfo=LONDON)
-        next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON)
+        after_last = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=LONDON)
+        span = (last_day - day).days
         return cls(
             at=at,
             minute=local.weekday() * 1440 + local.hour * 60 + local.minute,
             day=day,
-            clock_change=midnight.utcoffset() != next_midnight.utcoffset(),
-            bank_holiday_near=any(is_bank_holiday(day + timedelta(days=k)) for k in (-1, 0, 1)),
+            clock_change=midnight.utcoffset() != after_last.utcoffset(),
+            bank_holiday_near=any(
+                is_bank_holiday(day + timedelta(days=k)) for k in range(-1, span + 2)
+            ),
+            within=within,
+            last_day=last_day,
         )
 
 
@@ -91,10 +98,17 @@ def candidates_queryset(
     if categories:
         # Ids from the process's cache: no join to the category table.
         entries = entries.filter(category_id__in=list(reference.category_ids(categories).values()))
+    else:
+        # Every kind of service except the emergency department: the product is the
+        # alternative to it. A service also in another category is found through that one.
+        entries = entries.exclude(
+            category_id__in=list(reference.category_ids([EMERGENCY_DEPARTMENT]).values())
+        )
     if moment.clock_change:
         uncertain: Any = Value(True)
     else:
-        near_days = (moment.day - timedelta(days=1), moment.day + timedelta(days=1))
+        last_day = moment.last_day or moment.day
+        near_days = (moment.day - timedelta(days=1), last_day + timedelta(days=1))
         # IN (subquery) rather than EXISTS: PostgreSQL hashes the few services with an
         # exception near `at` once, instead of probing the exceptions per candidate.
         condition = Q(facts_copied=False) | Q(
@@ -111,17 +125,6 @@ def candidates_queryset(
         )
         .filter(distance__lte=radius_km)
         .annotate(uncertain=uncertain)
-    )
-
-
-def capacity_rank_case(at: datetime, prefix: str = "") -> Case:
-    live = Q(**{f"{prefix}capacity_expires_at__gt": at})
-    return Case(
-        When(live & Q(**{f"{prefix}capacity_status": Capacity.GREEN}), then=Value(0)),
-        When(live & Q(**{f"{prefix}capacity_status": Capacity.AMBER}), then=Value(1)),
-        When(live & Q(**{f"{prefix}capacity_status": Capacity.RED}), then=Value(3)),
-        default=Value(2),
-        output_field=IntegerField(),
     )
 
 
@@ -146,21 +149,14 @@ def _certain_fits(query: SearchQuery, moment: Moment, candidates: QuerySet) -> Q
 
 
 def fast_rows_queryset(
-    query: SearchQuery, moment: Moment, candidates: QuerySet, *, open_now: bool = True
+    query: SearchQuery, moment: Moment, candidates: QuerySet, *, group: int = Group.OPEN
 ) -> QuerySet:
     """The certain candidates that fit the patient, hours aside, as (rank, distance,
-    service_id): ranked by capacity then distance if open_now, else by distance alone
-    (the inner part of fast_rows_sql)."""
+    service_id, accepts_referrals_when_closed), ranked as a `group` row would be
+    (directory/search_rank.py): the inner part of fast_rows_sql."""
     rows = _certain_fits(query, moment, candidates)
-    if open_now:
-        rows = rows.annotate(rank=capacity_rank_case(moment.at)).order_by(
-            "rank", "distance", "service_id"
-        )
-    else:
-        rows = rows.annotate(rank=Value(RANK_CLOSED, output_field=IntegerField())).order_by(
-            "distance", "service_id"
-        )
-    rows = rows.values_list("rank", "distance", "service_id")
+    rows = rows.annotate(rank=sql_rank(group, moment.at)).order_by("rank", "distance", "service_id")
+    rows = rows.values_list("rank", "distance", "service_id", "accepts_referrals_when_closed")
     if len(query.categories) != 1:
         rows = rows.distinct()  # a service in two of the categories is one result
     return rows
@@ -171,36 +167,32 @@ def fast_rows_sql(
     moment: Moment,
     candidates: QuerySet,
     *,
-    open_now: bool,
     limit: int,
+    group: int = Group.OPEN,
     with_uncertain: bool = False,
 ) -> tuple[str, list]:
     """The search's main statement (bench/search.py times it as raw SQL).
 
-    open_now: the best `limit` candidates open at `at` and not closing within 30 minutes;
-    otherwise the nearest `limit` closed at `at`. The candidates arrive already sorted
-    from the entry rows alone, and the weekly windows are probed in that order, so the
-    database stops after about `limit` probes instead of probing every candidate.
+    The best `limit` certain candidates whose hours put them in `group`
+    (directory/timing.py: open now for long enough; open in time; closed). The
+    candidates arrive already sorted from the entry rows alone, and the weekly windows
+    are probed in that order, so the database stops after about `limit` probes instead of
+    probing every candidate.
     with_uncertain: also list the uncertain candidates, with rank UNCERTAIN, in the same
     round trip (usually there are none, and then no second query is needed).
     """
-    rows = fast_rows_queryset(query, moment, candidates, open_now=open_now)
+    rows = fast_rows_queryset(query, moment, candidates, group=group)
     inner, params = rows.query.sql_with_params()
-    # Only quoted identifiers and ORM-compiled SQL are pasted in; every value is a parameter.
     quote = connection.ops.quote_name
-    table, service_id = quote(WeeklyWindow._meta.db_table), quote("service_id")
-    starts, ends = quote("starts"), quote("ends")
-    window = f"SELECT 1 FROM {table} w WHERE w.{service_id} = c.{service_id} AND w.{starts} <= %s"  # noqa: S608, E501
-    window += f" AND w.{ends} "
-    if open_now:
-        # Merged windows do not overlap, so "a window holds `at` and ends 30 minutes or
-        # more later" says both open now and not closing soon.
-        test = f"EXISTS ({window}>= %s)"
-        bounds = [moment.minute, moment.minute + CLOSING_SOON_MINUTES]
-    else:
-        test = f"NOT EXISTS ({window}> %s)"
-        bounds = [moment.minute, moment.minute]
+    test, bounds = sql_time_group(
+        f"c.{quote('service_id')}",
+        f"c.{quote('accepts_referrals_when_closed')}",
+        moment.minute,
+        moment.within,
+        group,
+    )
     columns = ", ".join(f"c.{quote(name)}" for name in ("rank", "distance", "service_id"))
+    # Only quoted identifiers and ORM-compiled SQL are pasted in; every value is a parameter.
     sql = f"SELECT {columns} FROM ({inner}) c WHERE {test} ORDER BY {columns} LIMIT %s"  # noqa: S608
     params = [*params, *bounds, limit]
     if with_uncertain:
@@ -221,20 +213,21 @@ def fast_rows(
     query: SearchQuery, moment: Moment, candidates: QuerySet
 ) -> tuple[list[tuple], list[int]]:
     """(rank, distance, service_id) of the best certain candidates, judged wholly in SQL
-    (open ones first; closed ones only when fewer than `limit` open ones fit), and the ids
-    of the uncertain candidates, left for Python to judge."""
+    (open now first, then open in time, then, unless open_only, closed ones: each asked
+    for only while fewer than `limit` fit), and the ids of the uncertain candidates, left
+    for Python to judge."""
     rows: list[tuple] = []
     uncertain: list[int] = []
-    for open_now in (True, False):
-        if len(rows) >= query.limit or (not open_now and query.open_only):
+    for group in (Group.OPEN, Group.LATER, Group.CLOSED):
+        if len(rows) >= query.limit or (group == Group.CLOSED and query.open_only):
             break
         sql, params = fast_rows_sql(
             query,
             moment,
             candidates,
-            open_now=open_now,
+            group=group,
             limit=query.limit - len(rows),
-            with_uncertain=open_now,
+            with_uncertain=group == Group.OPEN,
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

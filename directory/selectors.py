@@ -18,10 +18,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from config.errors import DomainError
 from directory import permissions
 from directory.filters import ServiceFilter
-from directory.hours import service_opening_state
+from directory.hours import TimeFit, service_time_fit
 from directory.models import Borough, Service, Sex
+from directory.timing import STAY, STAY_MINUTES, Group, time_group
 
-CLOSING_SOON_MINUTES = 30
+# Kept under its old name: the search's closing-soon rule is the time rule's `stay`.
+CLOSING_SOON_MINUTES = STAY_MINUTES
 
 
 class Reason:
@@ -32,6 +34,8 @@ class Reason:
     NOT_ELIGIBLE_SEX = "not_eligible_sex"
     OUTSIDE_AREA = "outside_area"
     FULL = "full"
+    # The partner's live RED: listed (last), but a referral is not sent; the crew phones.
+    NOT_TAKING = "not_taking_referrals"
     CLOSED = "closed"
     CLOSING_SOON = "closing_soon"
 
@@ -61,6 +65,11 @@ def is_full(slots: int | None, expires_at: datetime | None, at: datetime) -> boo
     return slots == 0 and expires_at is not None and expires_at > at
 
 
+def is_not_taking(status: str | None, expires_at: datetime | None, at: datetime) -> bool:
+    # A live RED is the partner saying "no more referrals now"; once stale it reads UNKNOWN.
+    return status == "RED" and expires_at is not None and expires_at > at
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the rules need to know about one service for one patient, at one moment."""
@@ -71,14 +80,28 @@ class Facts:
     area_ok: bool
     full: bool
     open_now: bool
-    closes_soon: bool
+    # The time rule's inputs (directory/timing.py).
+    usable_now: bool
+    usable_in_window: bool
+    accepts_when_closed: bool
+
+    @property
+    def group(self) -> int | None:
+        return time_group(
+            open_now=self.open_now,
+            usable_now=self.usable_now,
+            usable_in_window=self.usable_in_window,
+            accepts_when_closed=self.accepts_when_closed,
+        )
 
 
 def problem_from_facts(facts: Facts, *, closed_is_problem: bool = True) -> str | None:
-    """The first reason a patient may not go there now, or None.
+    """The first reason a patient may not go there in time, or None.
 
     The search ranks closed services last rather than leaving them out, so it passes
-    closed_is_problem=False unless the crew asked for open services only.
+    closed_is_problem=False unless the crew asked for open services only. Open now or
+    within the urgency window, or taking referrals while closed, is not closed
+    (directory/timing.py).
     """
     if not facts.active:
         return Reason.INACTIVE
@@ -90,10 +113,11 @@ def problem_from_facts(facts: Facts, *, closed_is_problem: bool = True) -> str |
         return Reason.OUTSIDE_AREA
     if facts.full:
         return Reason.FULL
-    if not facts.open_now:
-        return Reason.CLOSED if closed_is_problem else None
-    if facts.closes_soon:
+    group = facts.group
+    if group is None:
         return Reason.CLOSING_SOON
+    if group == Group.CLOSED:
+        return Reason.CLOSED if closed_is_problem else None
     return None
 
 
@@ -134,6 +158,62 @@ def sql_not_full(at: datetime, prefix: str = "") -> Q:
 # --- reads -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ServiceFit:
+    """Whether a patient may be referred to a service within a window, and the hours' say."""
+
+    problem: str | None
+    group: int | None
+    hours: TimeFit
+
+
+def service_fit(
+    *,
+    service: Service,
+    age: int | None,
+    sex: str | None,
+    borough: Borough | None,
+    at: datetime,
+    within: timedelta = timedelta(0),
+) -> ServiceFit:
+    """The search's rules for one service and patient, hours read exactly (exceptions, bank
+    holidays, clock changes): what referral creation checks, and what explain reports."""
+    covered = {b.pk for b in service.boroughs_covered.all()}
+    hours = service_time_fit(service, at, within=within, stay=STAY)
+    facts = Facts(
+        active=service.active,
+        age_ok=age_fits(service.min_age, service.max_age, age),
+        sex_ok=sex_fits(service.sexes, sex),
+        area_ok=area_fits(bool(covered), borough is not None and borough.pk in covered),
+        full=is_full(service.capacity_slots, service.capacity_expires_at, at),
+        open_now=hours.state.open,
+        usable_now=hours.takes_from is not None and hours.takes_from <= at,
+        usable_in_window=hours.takes_from is not None,
+        accepts_when_closed=service.accepts_referrals_when_closed,
+    )
+    return ServiceFit(problem_from_facts(facts), facts.group, hours)
+
+
+def service_referral_problem(
+    *,
+    service: Service,
+    age: int | None,
+    sex: str | None,
+    borough: Borough | None,
+    at: datetime,
+    within: timedelta = timedelta(0),
+) -> str | None:
+    """Why a referral to this service would be refused, or None: the search's rules
+    (service_eligibility_problem) and then the partner's live RED, which the search lists
+    last but referral creation refuses."""
+    problem = service_eligibility_problem(
+        service=service, age=age, sex=sex, borough=borough, at=at, within=within
+    )
+    if problem is None and is_not_taking(service.capacity_status, service.capacity_expires_at, at):
+        return Reason.NOT_TAKING
+    return problem
+
+
 def service_eligibility_problem(
     *,
     service: Service,
@@ -141,30 +221,18 @@ def service_eligibility_problem(
     sex: str | None,
     borough: Borough | None,
     at: datetime,
+    within: timedelta = timedelta(0),
 ) -> str | None:
-    """The reason code a crew may not refer this patient to this service now, or None.
+    """The reason code a crew may not refer this patient to this service within `within`
+    of `at`, or None (service_fit's problem).
 
     Codes: inactive, not_eligible_age, not_eligible_sex, outside_area, full, closed,
-    closing_soon. A service with accepts_referrals_when_closed is never refused for
-    being closed or closing soon: this function honours that flag itself, so callers
-    need not. Hours are read exactly (exceptions, bank holidays, clock changes).
+    closing_soon. Open now, or opening within the window for long enough, or taking
+    referrals while closed, is not closed (directory/timing.py).
     """
-    covered = {b.pk for b in service.boroughs_covered.all()}
-    state = service_opening_state(service, at)
-    open_now = state.open or service.accepts_referrals_when_closed
-    closes_soon = (
-        state.closes_within(at, CLOSING_SOON_MINUTES) and not service.accepts_referrals_when_closed
-    )
-    facts = Facts(
-        active=service.active,
-        age_ok=age_fits(service.min_age, service.max_age, age),
-        sex_ok=sex_fits(service.sexes, sex),
-        area_ok=area_fits(bool(covered), borough is not None and borough.pk in covered),
-        full=is_full(service.capacity_slots, service.capacity_expires_at, at),
-        open_now=open_now,
-        closes_soon=closes_soon,
-    )
-    return problem_from_facts(facts)
+    return service_fit(
+        service=service, age=age, sex=sex, borough=borough, at=at, within=within
+    ).problem
 
 
 def _service_queryset() -> QuerySet[Service]:

@@ -35,6 +35,7 @@ SEARCH_FACT_FIELDS = (
     "max_age",
     "sexes",
     "bank_holiday_hours",
+    "accepts_referrals_when_closed",
     *SEARCH_CAPACITY_FIELDS,
 )
 DAY = 24 * 60

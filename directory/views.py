@@ -6,7 +6,7 @@ directory.services.capacity_set. Access is decided by directory.permissions.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.conf import settings
@@ -49,7 +49,20 @@ class SearchForm(forms.Form):
         required=False,
         help_text="Select all that apply, or none for every kind of service",
     )
-    open = forms.BooleanField(label="Only services open now", required=False)
+    within = forms.ChoiceField(
+        label="How soon must the patient be seen?",
+        choices=[
+            ("now", "Now"),
+            ("1h", "Within 1 hour"),
+            ("4h", "Within 4 hours"),
+            ("24h", "Within 24 hours"),
+        ],
+        required=False,
+        help_text="Services that open within this time are shown after the open ones",
+    )
+    open = forms.BooleanField(
+        label="Only services that can take the patient in time", required=False
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -58,7 +71,7 @@ class SearchForm(forms.Form):
         ]
 
 
-SEARCH_FIELDS = {"postcode", "lat", "lon", "age", "sex", "category", "open"}
+SEARCH_FIELDS = {"postcode", "lat", "lon", "age", "sex", "category", "open", "within"}
 
 
 def _minutes_ago(moment: datetime | None, now: datetime) -> str:
@@ -83,12 +96,26 @@ def _clock(moment: datetime, now: datetime) -> str:
     return text
 
 
+def _wait(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
+
+
 def _card(item: dict, now: datetime) -> dict:
     """One search result with the words the page shows (times, capacity and its age)."""
     change = item.get("next_change")
     change_at = datetime.fromisoformat(change) if change else None
-    if item["open_now"]:
+    opens = item.get("opens_at")
+    if opens:
+        # Opens within the urgency window: the same words on the card as on the API.
+        when = _clock(datetime.fromisoformat(opens), now)
+        hours = f"Opens {when}, in {_wait(item['opens_in_minutes'])}"
+    elif item["open_now"]:
         hours = f"Open until {_clock(change_at, now)}" if change_at else "Open 24 hours"
+    elif item.get("accepts_referrals_when_closed"):
+        opening = f", opens at {_clock(change_at, now)}" if change_at else ""
+        hours = f"Closed, takes referrals now{opening}"
     else:
         hours = f"Closed, opens at {_clock(change_at, now)}" if change_at else "Closed"
     capacity = item["capacity"]
@@ -130,6 +157,8 @@ def search(request: HttpRequest) -> HttpResponse:
         return render(request, "crew/search.html", context, status=400)
     params["category"] = request.GET.getlist("category")
     params["open"] = "true" if request.GET.get("open") else "false"
+    if request.GET.get("within"):
+        params["within"] = request.GET["within"]
     params["explain"] = "true"  # the "why are some services not shown?" list
     try:
         query = search_query_from_params(params)
@@ -176,6 +205,7 @@ def _refer_problems(user, query: SearchQuery, service_ids: list[int]) -> dict[in
             sex=query.sex,
             borough=query.origin_borough,
             at=query.at,
+            within=timedelta(minutes=query.within),
         )
         for service in found
     }

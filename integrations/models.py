@@ -35,6 +35,9 @@ class Endpoint(models.Model):
         "full FHIR message (with patient details)", default=False, db_default=False
     )
     active = models.BooleanField(default=True)
+    # The organisation's escalation email (directory Organisation.escalation_email): told
+    # of escalations only, not of every event.
+    escalations_only = models.BooleanField(default=False)
     disabled_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -82,11 +82,15 @@ def _recipients(event) -> list[Any]:
     Created and cancelled: the receiving organisation (the service's). Acknowledged,
     accepted, declined and completed: the referring organisation (the crew's). Expired:
     both, so the crew knows to find another service and the partner stops working on it.
+    Escalated (unacknowledged past its deadline): both, so the partner looks and the crew
+    picks up the phone.
     """
     referral = event.referral
     receiving = referral.service.organisation
     referring = referral.referring_organisation
     to_status = event.to_status
+    if event.event_type == "referral.escalated":
+        return [receiving] if referring.pk == receiving.pk else [receiving, referring]
     if to_status in {"sent", "cancelled"}:
         return [receiving]
     if to_status in {"acknowledged", "accepted", "declined", "completed"}:
@@ -213,6 +217,10 @@ def deliveries_create_for_event(*, event) -> list[Delivery]:
     endpoints = Endpoint.objects.filter(organisation__in=organisations, active=True).select_related(
         "organisation"
     )
+    if event.event_type == "referral.escalated":
+        _escalation_endpoints_ensure(organisations)
+    else:
+        endpoints = endpoints.filter(escalations_only=False)
     deliveries = [
         _build(
             endpoint=endpoint, event_type=event.event_type, payload=payload, event=event, now=now
@@ -222,6 +230,29 @@ def deliveries_create_for_event(*, event) -> list[Delivery]:
     Delivery.objects.bulk_create(deliveries)
     _enqueue_after_commit([d.pk for d in deliveries])
     return deliveries
+
+
+def _escalation_endpoints_ensure(organisations: list[Any]) -> None:
+    """Each organisation's escalation email as an email endpoint told of escalations only,
+    kept in step with Organisation.escalation_email, so it goes through the outbox too."""
+    for organisation in organisations:
+        address = organisation.escalation_email
+        existing = Endpoint.objects.filter(
+            organisation=organisation, escalations_only=True, kind=Endpoint.Kind.EMAIL
+        )
+        if not address:
+            existing.update(active=False, disabled_reason="no escalation email set")
+            continue
+        # One that exists is left as it is: a partner may have disabled it on purpose.
+        if not existing.filter(email=address).exists():
+            existing.update(active=False, disabled_reason="escalation email changed")
+            Endpoint.objects.create(
+                organisation=organisation,
+                kind=Endpoint.Kind.EMAIL,
+                email=address,
+                escalations_only=True,
+                description="Escalation email (unacknowledged referrals only)",
+            )
 
 
 def delivery_create(*, endpoint: Endpoint, event_type: str, payload: dict, event=None) -> Delivery:
@@ -453,10 +484,11 @@ def referrals_expire_due() -> int:
     """
     # Imported here: referrals.services imports this module.
     from referrals.idempotency import idempotency_keys_purge
-    from referrals.services import referrals_expire_overdue
+    from referrals.services import referrals_escalate_overdue, referrals_expire_overdue
 
     try:
         expired = referrals_expire_overdue()
+        referrals_escalate_overdue()
         idempotency_keys_purge()
     except Exception:
         logger.exception("sweep housekeeping failed; will try again on the next pass")

@@ -120,6 +120,10 @@ class Referral(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     acknowledge_due_at = models.DateTimeField()
     answer_due_at = models.DateTimeField()
+    # Unacknowledged by then, the sweep escalates it (settings.ESCALATE_*_MINUTES by
+    # urgency); escalated_at is set once, by a conditional UPDATE, so nobody is told twice.
+    escalate_due_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -132,6 +136,7 @@ class Referral(models.Model):
         indexes = [
             models.Index(fields=["status", "acknowledge_due_at"], name="referral_ack_due"),
             models.Index(fields=["status", "answer_due_at"], name="referral_answer_due"),
+            models.Index(fields=["status", "escalate_due_at"], name="referral_escalate_due"),
             models.Index(fields=["service", "-created_at"], name="referral_service_recent"),
             models.Index(
                 fields=["referring_organisation", "-created_at"], name="referral_org_recent"
@@ -160,6 +165,9 @@ class ReferralEvent(models.Model):
     )
     reason_code = models.CharField(max_length=30, blank=True)
     note = models.TextField(blank=True)
+    # The transition table's action that wrote this event (referrals/services.py); some,
+    # like "escalate", change no status.
+    action = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -171,6 +179,8 @@ class ReferralEvent(models.Model):
     @property
     def event_type(self) -> str:
         """The name partners see: referral.created, referral.accepted, ..."""
+        if self.action == "escalate":
+            return "referral.escalated"
         return "referral.created" if self.to_status == Status.SENT else f"referral.{self.to_status}"
 
 

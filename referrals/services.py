@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,10 +23,12 @@ from django.utils import timezone
 from config.client import client_ip, client_user_agent
 from config.errors import Conflict, DomainError
 from directory import permissions
+from directory.hours import LONDON
 from directory.models import Borough, Category, Service, User
 from directory.postcodes import postcode_locate
-from directory.selectors import service_eligibility_problem
+from directory.selectors import Reason, is_not_taking, service_fit
 from directory.services import service_slot_return, service_slot_take
+from directory.timing import URGENCY_WITHIN_MINUTES
 from integrations.services import deliveries_create_for_event
 from referrals import selectors
 from referrals.models import (
@@ -52,19 +54,34 @@ class Transition:
     sources: tuple[str, ...]
     target: str
     actor: str
+    # From these statuses, first the named action is taken implicitly, with its own event
+    # just before (accepting straight from sent records the acknowledgement).
+    via: tuple[tuple[str, str], ...] = ()
+    # Whether the parties hear of it (an outbox delivery). The implicit acknowledgement
+    # is not sent on its own: the acceptance right after it says more.
+    emits: bool = True
 
 
 # The state machine, in one place: action -> allowed from-statuses, to-status, who.
+# "escalate" changes no status: it is an event on an unacknowledged referral past its
+# urgency's deadline, written once (escalated_at) and told to both parties.
 TRANSITIONS: dict[str, Transition] = {
     "acknowledge": Transition((Status.SENT,), Status.ACKNOWLEDGED, ANSWERER),
-    "accept": Transition((Status.ACKNOWLEDGED,), Status.ACCEPTED, ANSWERER),
+    "accept": Transition(
+        (Status.SENT, Status.ACKNOWLEDGED),
+        Status.ACCEPTED,
+        ANSWERER,
+        via=((Status.SENT, "acknowledge"),),
+    ),
     "decline": Transition((Status.SENT, Status.ACKNOWLEDGED), Status.DECLINED, ANSWERER),
     "complete": Transition((Status.ACCEPTED,), Status.COMPLETED, ANSWERER),
     "cancel": Transition(
         (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED), Status.CANCELLED, REFERRER
     ),
     "expire": Transition((Status.SENT, Status.ACKNOWLEDGED), Status.EXPIRED, SYSTEM),
+    "escalate": Transition((Status.SENT,), Status.SENT, SYSTEM),
 }
+
 # Leaving into these gives a held slot back to the service.
 SLOT_RELEASING = {Status.DECLINED, Status.CANCELLED, Status.EXPIRED}
 
@@ -201,17 +218,43 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
     age = _age_on(born, timezone.localdate(now)) if born else None
     postcode = patient.get("postcode") or ""
     borough = _patient_borough(postcode, service)
-    problem = service_eligibility_problem(
-        service=service, age=age, sex=patient.get("sex") or "", borough=borough, at=now
+    # The search's rules, with its time rule over the referral's urgency window: a
+    # within_4h referral may go to a service that opens in 20 minutes.
+    within = timedelta(minutes=URGENCY_WITHIN_MINUTES[data["urgency"]])
+    fit = service_fit(
+        service=service,
+        age=age,
+        sex=patient.get("sex") or "",
+        borough=borough,
+        at=now,
+        within=within,
     )
+    problem = fit.problem
     if problem == "full":
         raise Conflict("The service has no slots left.", code="no_capacity")
+    if problem is None and is_not_taking(service.capacity_status, service.capacity_expires_at, now):
+        raise Conflict(
+            "The service is not taking referrals now (capacity RED): phone it instead.",
+            code="no_capacity",
+            extra={"reason": Reason.NOT_TAKING},
+        )
     if problem:
+        message = f"This service cannot take this referral ({problem.replace('_', ' ')})."
+        extra: dict[str, Any] = {"reason": problem}
+        opens = fit.hours.state.next_change if not fit.hours.state.open else None
+        if problem == "closed" and opens is not None:
+            local = opens.astimezone(LONDON)
+            message = (
+                f"This service cannot take this referral (closed): it opens at "
+                f"{local:%H:%M} on {local:%a %d %b}, later than {data['urgency']} allows."
+            )
+            extra["opens_at"] = local.isoformat()
         raise DomainError(
-            f"This service cannot take this referral ({problem.replace('_', ' ')}).",
+            message,
             code="referral_refused",
             status_code=422,
-            extra={"reason": problem},
+            fields={"urgency": [message]} if problem in {"closed", "closing_soon"} else None,
+            extra=extra,
         )
 
     with transaction.atomic():
@@ -257,6 +300,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             holds_slot=holds_slot,
             acknowledge_due_at=now + timedelta(minutes=service.acknowledge_within_minutes),
             answer_due_at=now + timedelta(minutes=service.answer_within_minutes),
+            escalate_due_at=now + escalation_delay(data["urgency"]),
         )
         event = ReferralEvent.objects.create(
             referral=referral,
@@ -268,6 +312,16 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
         _emit(event)
     logger.info("referral %s sent to service %s", referral.id, service.id)
     return referral
+
+
+def escalation_delay(urgency: str) -> timedelta:
+    """How long a partner has to acknowledge a referral of this urgency before escalation."""
+    minutes = {
+        "within_1h": settings.ESCALATE_WITHIN_1H_MINUTES,
+        "within_4h": settings.ESCALATE_WITHIN_4H_MINUTES,
+        "within_24h": settings.ESCALATE_WITHIN_24H_MINUTES,
+    }[urgency]
+    return timedelta(minutes=minutes)
 
 
 # --- the state machine ---------------------------------------------------------------
@@ -358,8 +412,10 @@ def referral_transition(
             raise DomainError(
                 "You may not do this to this referral.", code="forbidden", status_code=403
             )
-        if referral.status not in rule.sources or (
-            action == "expire" and not _is_overdue(referral, now)
+        if (
+            referral.status not in rule.sources
+            or (action == "expire" and not _is_overdue(referral, now))
+            or (action == "escalate" and not _is_escalation_due(referral, now))
         ):
             raise Conflict(
                 f"A referral that is {referral.status} cannot be {rule.target}.",
@@ -367,50 +423,116 @@ def referral_transition(
                 extra={"status": referral.status},
             )
 
-        from_status = referral.status
-        if action == "expire":
-            reason_code, note = _expiry_reason(referral, now)
-        referral.status = rule.target
-        changed = ["status", "updated_at"]
-        if action == "acknowledge":
-            referral.acknowledged_at = now
-            changed.append("acknowledged_at")
-        elif action == "accept":
-            referral.answered_at = now
-            changed.append("answered_at")
-        elif action == "decline":
-            referral.decline_reason = reason_code
-            referral.decline_note = note
-            referral.answered_at = now
-            changed += ["decline_reason", "decline_note", "answered_at"]
-        elif action == "complete":
-            referral.outcome = outcome
-            changed.append("outcome")
-        elif action == "cancel":
-            referral.cancel_reason = note
-            changed.append("cancel_reason")
-        if rule.target in CLOSED_STATUSES:
-            referral.closed_at = now
-            changed.append("closed_at")
-        if rule.target in SLOT_RELEASING and referral.holds_slot:
-            referral.holds_slot = False
-            changed.append("holds_slot")
-            # Give the slot back, unless the partner has since stopped counting slots.
-            service_slot_return(service_id=referral.service_id)
-        referral.save(update_fields=changed)
-
-        event = ReferralEvent.objects.create(
-            referral=referral,
-            from_status=from_status,
-            to_status=rule.target,
-            actor=user,
-            actor_organisation_id=getattr(user, "organisation_id", None),
-            reason_code=reason_code,
-            note=note if action != "complete" else outcome,
+        if action == "escalate":
+            # Conditional UPDATE: of two sweeps racing for one referral (no row locks on
+            # SQLite), exactly one sets escalated_at and tells anyone.
+            if not Referral.objects.filter(
+                pk=referral.pk, status=Status.SENT, escalated_at__isnull=True
+            ).update(escalated_at=now):
+                raise Conflict(
+                    "This referral has already been escalated.",
+                    code="illegal_transition",
+                    extra={"status": referral.status},
+                )
+            referral.escalated_at = now
+        started = referral.status
+        for source, implied in rule.via:
+            if referral.status == source:
+                # Written as its own action would be, just before, without telling anyone.
+                quiet = replace(TRANSITIONS[implied], emits=False)
+                _apply(referral, implied, quiet, user, now, note=f"Implied by {action}.")
+        _apply(
+            referral, action, rule, user, now, reason_code=reason_code, note=note, outcome=outcome
         )
-        _emit(event)
-    logger.info("referral %s %s -> %s", referral.id, from_status, rule.target)
+    logger.info("referral %s %s -> %s", referral.id, started, rule.target)
     return referral
+
+
+def _apply(
+    referral: Referral,
+    action: str,
+    rule: Transition,
+    user,
+    now: datetime,
+    *,
+    reason_code: str = "",
+    note: str = "",
+    outcome: str = "",
+) -> ReferralEvent:
+    """One step of the table on a locked referral: its fields, its event, its outbox rows."""
+    from_status = referral.status
+    if action == "expire":
+        reason_code, note = _expiry_reason(referral, now)
+    elif action == "escalate":
+        reason_code = "not_acknowledged"
+        note = "No answer yet: the partner and the crew's organisation were told."
+    referral.status = rule.target
+    changed = ["status", "updated_at"]
+    if action == "acknowledge":
+        referral.acknowledged_at = now
+        changed.append("acknowledged_at")
+    elif action == "accept":
+        referral.answered_at = now
+        changed.append("answered_at")
+    elif action == "decline":
+        referral.decline_reason = reason_code
+        referral.decline_note = note
+        referral.answered_at = now
+        changed += ["decline_reason", "decline_note", "answered_at"]
+    elif action == "complete":
+        referral.outcome = outcome
+        changed.append("outcome")
+    elif action == "cancel":
+        referral.cancel_reason = note
+        changed.append("cancel_reason")
+    if rule.target in CLOSED_STATUSES:
+        referral.closed_at = now
+        changed.append("closed_at")
+    if rule.target in SLOT_RELEASING and referral.holds_slot:
+        referral.holds_slot = False
+        changed.append("holds_slot")
+        # Give the slot back, unless the partner has since stopped counting slots.
+        service_slot_return(service_id=referral.service_id)
+    referral.save(update_fields=changed)
+
+    event = ReferralEvent.objects.create(
+        referral=referral,
+        from_status=from_status,
+        to_status=rule.target,
+        actor=user,
+        actor_organisation_id=getattr(user, "organisation_id", None),
+        reason_code=reason_code,
+        note=note if action != "complete" else outcome,
+        action=action,
+    )
+    if rule.emits:
+        _emit(event)
+    return event
+
+
+def _is_escalation_due(referral: Referral, now: datetime) -> bool:
+    return (
+        referral.escalate_due_at is not None
+        and referral.escalate_due_at <= now
+        and referral.escalated_at is None
+    )
+
+
+def referrals_escalate_overdue(*, now: datetime | None = None) -> int:
+    """Escalate referrals still unacknowledged past their urgency's deadline; returns how
+    many. Each is escalated once (see referral_transition's "escalate")."""
+    now = now or timezone.now()
+    due = Referral.objects.filter(
+        status=Status.SENT, escalate_due_at__lte=now, escalated_at__isnull=True
+    ).values_list("id", flat=True)
+    escalated = 0
+    for referral_id in list(due[:1000]):
+        try:
+            referral_transition(referral_id=referral_id, user=None, action="escalate", now=now)
+        except Conflict:
+            continue  # acknowledged, or escalated by another sweep, since our query
+        escalated += 1
+    return escalated
 
 
 def referrals_expire_overdue(*, now: datetime | None = None) -> int:

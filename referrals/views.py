@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as clock
 from functools import wraps
 from typing import Any
@@ -33,7 +33,8 @@ from directory import permissions
 from directory.hours import service_opening_state
 from directory.models import Borough, Service, Sex
 from directory.search import search_query_from_params
-from directory.selectors import Reason, service_eligibility_problem
+from directory.selectors import Reason, service_referral_problem
+from directory.timing import MAX_WITHIN_MINUTES
 from referrals import selectors, services
 from referrals.api import ObservationsSerializer, ReferralCreateApi
 from referrals.idempotency import idempotent_response
@@ -83,6 +84,7 @@ REFUSALS = {
     Reason.NOT_ELIGIBLE_SEX: "It does not see patients of this sex",
     Reason.OUTSIDE_AREA: "It does not cover the patient's area",
     Reason.FULL: "No slots left",
+    Reason.NOT_TAKING: "Not taking referrals now (capacity Red)",
     Reason.CLOSED: "Closed now",
     Reason.CLOSING_SOON: "Closes too soon to refer",
     NOT_FOR_CREWS: "It takes referrals from other professionals only",
@@ -101,25 +103,30 @@ def refer_problem(
     sex: str | None,
     borough: Borough | None,
     at: datetime,
+    within: timedelta = timedelta(0),
 ) -> str | None:
-    """Why this crew cannot refer this patient to this service now, or None.
+    """Why this crew cannot refer this patient to this service now, or within `within` (the
+    urgency window: a service opening in 20 minutes takes a within_4h referral), or None.
 
-    The rule is referral_create's own (directory.selectors.service_eligibility_problem), so
+    The rule is referral_create's own (directory.selectors.service_referral_problem), so
     a page offers Refer exactly where sending would succeed. Without a known borough the
     service's own is used, as referral_create does for a patient without a postcode.
     """
     if not permissions.can_refer(user, service):
         return NOT_FOR_CREWS
-    return service_eligibility_problem(
+    return service_referral_problem(
         service=service,
         age=age,
         sex=sex or "",
         borough=borough or service.location.borough,
         at=at,
+        within=within,
     )
 
 
-SEARCH_ORIGIN = ("postcode", "lat", "lon", "age", "sex")
+SEARCH_ORIGIN = ("postcode", "lat", "lon", "age", "sex", "within")
+# The urgency a search's window stands for, to start the form with.
+URGENCY_FOR_WITHIN = {60: Urgency.WITHIN_1H, 240: Urgency.WITHIN_4H, 1440: Urgency.WITHIN_24H}
 
 
 def search_context(query_string: str) -> dict[str, Any]:
@@ -127,7 +134,13 @@ def search_context(query_string: str) -> dict[str, Any]:
     the form: where "Back to search" goes, and the patient's age, sex and borough as the
     search judged them. An absent or invalid search gives no patient facts."""
     params = QueryDict(query_string or "")
-    context: dict[str, Any] = {"query": params.urlencode(), "age": None, "sex": "", "borough": None}
+    context: dict[str, Any] = {
+        "query": params.urlencode(),
+        "age": None,
+        "sex": "",
+        "borough": None,
+        "within": None,
+    }
     given = {name: params.get(name, "").strip() for name in SEARCH_ORIGIN}
     given = {name: value for name, value in given.items() if value}
     if "lat" in given or "lon" in given:
@@ -138,7 +151,12 @@ def search_context(query_string: str) -> dict[str, Any]:
         query = search_query_from_params(given)
     except DomainError:
         return context
-    context.update(age=query.age, sex=query.sex or "", borough=query.origin_borough)
+    context.update(
+        age=query.age,
+        sex=query.sex or "",
+        borough=query.origin_borough,
+        within=query.within if "within" in given else None,
+    )
     return context
 
 
@@ -394,6 +412,9 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
 
     if request.method != "POST":
         search = search_context(request.GET.urlencode())
+        # The search's urgency window; without one, the widest urgency the form offers, so
+        # the page refuses only what no urgency could send (sending checks the one chosen).
+        within = search["within"] if search["within"] is not None else MAX_WITHIN_MINUTES
         problem = refer_problem(
             user=request.user,
             service=service,
@@ -401,13 +422,18 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
             sex=search["sex"],
             borough=search["borough"],
             at=timezone.now(),
+            within=timedelta(minutes=within),
         )
         if problem:
             # Refused before the crew types anything: the same answer sending would get.
             context = {"service": service, "search": search, "refusal": refusal_text(problem)}
             if problem == Reason.CLOSED:
                 context["opens_at"] = service_opening_state(service, timezone.now()).next_change
-            status = 409 if problem in (Reason.FULL, Reason.CLOSED, Reason.CLOSING_SOON) else 422
+            status = (
+                409
+                if problem in (Reason.FULL, Reason.NOT_TAKING, Reason.CLOSED, Reason.CLOSING_SOON)
+                else 422
+            )
             return render(request, "crew/refer.html", context, status=status)
         codes = [c.code for c in service.categories.all()]
         wanted = [c for c in request.GET.getlist("category") if c in codes]
@@ -417,7 +443,7 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
                 "idempotency_key": uuid.uuid4().hex,
                 "search": search["query"],
                 "sex": search["sex"] if search["sex"] in Sex.values else "",
-                "urgency": Urgency.WITHIN_1H,
+                "urgency": URGENCY_FOR_WITHIN.get(search["within"], Urgency.WITHIN_1H),
                 "mobility": Mobility.UNKNOWN,
                 "category": wanted[0] if wanted else (codes[0] if len(codes) == 1 else ""),
             },

@@ -21,7 +21,7 @@ LIVE = 5_000  # ms: live parts poll every second
 def test_a_crew_refers_and_a_partner_accepts(pages, world):
     crew = log_in(pages, "e2e-crew", "crew")
     expect(crew).to_have_url(re.compile(r"/search/$"))
-    expect(crew.get_by_label("Only services open now")).to_be_checked()
+    expect(crew.get_by_label("Only services that can take the patient in time")).to_be_checked()
     pages.check(crew, "search")
 
     crew.get_by_label("Postcode").fill("sw1a 1aa")

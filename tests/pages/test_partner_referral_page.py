@@ -39,7 +39,8 @@ def test_it_keeps_the_partner_page_from_crews(as_user, crew, partner, service):
 @pytest.mark.parametrize(
     "status, offered, not_offered",
     [
-        (Status.SENT, ["Acknowledge", "Decline this referral"], [">Accept<", ">Complete<"]),
+        # Accepting straight from sent is legal: the acknowledgement is recorded with it.
+        (Status.SENT, ["Acknowledge", ">Accept<", "Decline this referral"], [">Complete<"]),
         (Status.ACKNOWLEDGED, [">Accept<", "Decline this referral"], ["Acknowledge<"]),
         (Status.ACCEPTED, [">Complete<"], [">Accept<", "Decline this referral"]),
         (Status.COMPLETED, [], [">Accept<", ">Complete<", "Decline this referral"]),

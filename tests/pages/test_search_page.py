@@ -148,3 +148,15 @@ def test_it_does_not_offer_refer_where_crews_may_not_refer(as_user, crew, servic
     page = _search(as_user(crew)).content.decode()
     assert "other professionals only" in _card(page, "GP Line")
     assert "/refer/" not in _card(page, "GP Line")
+
+
+def test_it_lists_a_red_service_but_offers_the_phone_not_refer(as_user, crew, service, provider):
+    ServiceFactory(
+        organisation=provider, name="Red Falls", capacity_status=Capacity.RED, phone="020 7946 0888"
+    )
+    page = _search(as_user(crew)).content.decode()
+    red = _card(page, "Red Falls")
+    assert "Not taking referrals now" in red
+    assert 'href="tel:02079460888"' in red
+    assert "/refer/" not in red
+    assert "/refer/" in _card(page, "Alpha Falls Response")

@@ -193,3 +193,21 @@ def test_it_places_the_patient_by_postcode_when_the_postcode_is_known(api_as, cr
     referral = Referral.objects.get(pk=post(api_as(crew), body).json()["id"])
     assert referral.postcode == "E1 6AN"
     assert referral.patient_borough.name == "Tower Hamlets"
+
+
+def test_it_refuses_a_service_whose_live_capacity_is_red_and_writes_nothing(
+    api_as, crew, service
+):
+    Service.objects.filter(pk=service.pk).update(capacity_status="RED")
+    answer = post(api_as(crew), referral_body(service))
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "no_capacity"
+    assert "not taking referrals" in answer.json()["error"]["message"]
+    assert Referral.objects.count() == 0
+
+
+def test_it_takes_a_referral_once_a_red_status_has_expired(api_as, crew, service):
+    Service.objects.filter(pk=service.pk).update(
+        capacity_status="RED", capacity_expires_at=service.capacity_updated_at
+    )
+    assert post(api_as(crew), referral_body(service)).status_code == 201

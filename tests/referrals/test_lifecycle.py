@@ -24,7 +24,7 @@ def test_it_runs_from_sent_to_completed(api_as, crew, partner, service):
 
     inbox = partner_api.get(URL).json()["results"]
     assert [r["id"] for r in inbox] == [referral_id]
-    assert inbox[0]["actions"] == ["acknowledge", "decline"]
+    assert inbox[0]["actions"] == ["acknowledge", "accept", "decline"]
 
     acknowledged = partner_api.post(f"{URL}{referral_id}/acknowledge/", {}, format="json")
     assert acknowledged.status_code == 200
