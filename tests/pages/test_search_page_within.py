@@ -54,3 +54,38 @@ def test_it_shows_a_closed_service_that_takes_referrals_with_open_ticked(
     page = _search(as_user(crew), category="falls").content.decode()
     assert "Night Desk" in page.split("Why are some services not shown?")[0]
     assert "Closed, takes referrals now" in page
+
+
+def _card_of(page: str, name: str) -> str:
+    start = page.index(name)
+    end = page.find('class="nhsuk-card', start)
+    return page[start : end if end != -1 else len(page)]
+
+
+def test_it_offers_refer_for_a_service_opening_within_the_window(as_user, crew, service, provider):
+    later = _opening_in_20_minutes(provider)
+    page = _search(as_user(crew), category="falls", within="4h").content.decode()
+    card = _card_of(page.split("Why are some services not shown?")[0], LATER_NAME)
+    assert f"/refer/{later.pk}/?" in card
+    assert "Cannot refer now" not in card
+
+
+def test_the_refer_page_takes_the_searchs_urgency(as_user, crew, service, provider):
+    later = _opening_in_20_minutes(provider)
+    answer = as_user(crew).get(
+        f"/refer/{later.pk}/", {"postcode": "SW1A 1AA", "category": "falls", "within": "4h"}
+    )
+    page = answer.content.decode()
+    assert answer.status_code == 200
+    assert re.search(r'value="within_4h"[^>]*checked', page)
+
+
+def test_the_refer_page_refuses_when_the_searchs_urgency_is_too_soon(
+    as_user, crew, service, provider
+):
+    later = _opening_in_20_minutes(provider)
+    answer = as_user(crew).get(
+        f"/refer/{later.pk}/", {"postcode": "SW1A 1AA", "category": "falls", "within": "now"}
+    )
+    assert answer.status_code == 409
+    assert "Closed now" in answer.content.decode()
