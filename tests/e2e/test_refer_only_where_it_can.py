@@ -25,7 +25,7 @@ def test_a_closed_service_shows_why_and_its_phone_and_the_form_keeps_the_search(
     crew.get_by_label("Postcode").fill("SW1A 1AA")
     crew.get_by_label("Patient's age in years").fill("84")
     crew.get_by_label("Female").check()
-    crew.get_by_label("Only services open now").uncheck()
+    crew.get_by_label("Only services that can take the patient in time").uncheck()
     crew.get_by_role("button", name="Search", exact=True).click()
 
     closed = crew.locator(".nhsuk-card", has_text="Alpha Day Falls Clinic")

@@ -7,6 +7,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.healthcareservice import HealthcareService
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
+from referrals import services
 from referrals.models import ReferralEvent, Status
 from tests.integrations.conftest import answer, make_referral
 
@@ -109,11 +110,15 @@ def test_it_refuses_a_decline_without_a_reason_code_and_changes_nothing(api_as, 
 
 
 def test_it_refuses_an_illegal_transition_with_409(api_as, partner, referral):
+    # Accepting straight from sent is legal; accepting a referral the crew cancelled is not.
+    services.referral_transition(
+        referral_id=referral.pk, user=referral.referring_user, action="cancel", note="Not needed"
+    )
     answer_ = post(api_as(partner), response_message(referral, "accepted", "active"))
     assert answer_.status_code == 409
     assert outcome_of(answer_).issue[0].code == "conflict"
     referral.refresh_from_db()
-    assert referral.status == Status.SENT
+    assert referral.status == Status.CANCELLED
 
 
 def test_it_hides_another_organisations_referral(api_as, other_partner, referral):

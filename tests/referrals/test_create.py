@@ -195,9 +195,7 @@ def test_it_places_the_patient_by_postcode_when_the_postcode_is_known(api_as, cr
     assert referral.patient_borough.name == "Tower Hamlets"
 
 
-def test_it_refuses_a_service_whose_live_capacity_is_red_and_writes_nothing(
-    api_as, crew, service
-):
+def test_it_refuses_a_service_whose_live_capacity_is_red_and_writes_nothing(api_as, crew, service):
     Service.objects.filter(pk=service.pk).update(capacity_status="RED")
     answer = post(api_as(crew), referral_body(service))
     assert answer.status_code == 409
