@@ -225,6 +225,8 @@ class ReferralCreateApi(APIView):
         ],
     )
     def post(self, request):
+        if not permissions.may_send_referrals(request.user):
+            raise PermissionDenied("Your role may not send referrals.")
         key = check_key(request.headers.get("Idempotency-Key"))
         data = ReferralCreateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
