@@ -266,6 +266,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.document_errors",
+    ],
 }
 # At most this many live tokens per user (devices); a new login past it revokes the oldest.
 TOKEN_LIMIT_PER_USER = env_int("TOKEN_LIMIT_PER_USER", 10, minimum=1, maximum=1000)
