@@ -15,6 +15,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
 from schemathesis.checks import (
@@ -49,7 +51,18 @@ schema = _load_schema()
 
 
 @pytest.fixture
-def tokens(db):
+def _one_connection():
+    """Requests through the bare WSGI app close the database connection when they end (the
+    test client turns that off): on PostgreSQL that would close the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db, _one_connection):
     """A token for each role, with a referral and endpoint in reach so ids can hit rows."""
     trust = OrganisationFactory(name="Fuzz Ambulance (test)")
     provider = OrganisationFactory(name="Fuzz Provider (test)")
