@@ -39,7 +39,11 @@ class DomainError(Exception):
             self.code = code
         if status_code:
             self.status_code = status_code
-        self.fields = fields or {}
+        # A field's messages are always a list, as DRF's validation gives them.
+        self.fields = {
+            name: [messages] if isinstance(messages, str) else messages
+            for name, messages in (fields or {}).items()
+        }
         self.extra = extra or {}
 
 
@@ -111,7 +115,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    # HSDS (/hsds/) is an API too: its clients read JSON, even for an id that is no UUID.
+    return request.path.startswith(("/api/", "/hsds/"))
 
 
 def _json_error(code: str, message: str, status_code: int) -> JsonResponse:

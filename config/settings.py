@@ -84,6 +84,21 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured(
         "Environment variable SECRET_KEY is the public development key; set a secret one"
     )
+# Encrypts endpoints' webhook signing secrets at rest (integrations/fields.py): a Fernet key
+# (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+# Empty: a key derived from SECRET_KEY, so changing SECRET_KEY then needs this set to the old
+# derived key, or the endpoints' secrets rotated.
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
+if FIELD_ENCRYPTION_KEY:
+    try:
+        from cryptography.fernet import Fernet
+
+        Fernet(FIELD_ENCRYPTION_KEY)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            "Environment variable FIELD_ENCRYPTION_KEY must be a Fernet key "
+            "(32 bytes, URL-safe base64)"
+        ) from exc
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The port `make run` and `make serve` serve on (and hand to the delivery loop): without
@@ -266,6 +281,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.document_errors",
+    ],
 }
 # At most this many live tokens per user (devices); a new login past it revokes the oldest.
 TOKEN_LIMIT_PER_USER = env_int("TOKEN_LIMIT_PER_USER", 10, minimum=1, maximum=1000)

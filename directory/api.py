@@ -221,7 +221,18 @@ class ServiceListApi(APIView):
         organisation = serializers.IntegerField(required=False)
         q = serializers.CharField(required=False, help_text="Words in the name or description")
 
-    @extend_schema(parameters=[FilterSerializer], responses=_SERVICE_SCHEMA)
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=inline_serializer(
+            "ServicePage",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": _SERVICE_SCHEMA.__class__(many=True),
+            },
+        ),
+    )
     def get(self, request):
         services = service_list(user=request.user, filters=request.query_params)
         paginator = self.Pagination()

@@ -85,6 +85,16 @@ def can_refer(user, service: Service) -> bool:
     return _role(user) in roles and _role(user) != Role.PLANNER
 
 
+def may_send_referrals(user) -> bool:
+    """Whether a role could refer into any service at all: asked before the body is read,
+    so a planner's try is a 403, not a validation error that reveals the body's rules."""
+    return (
+        _role(user) is not None
+        and _role(user) != Role.PLANNER
+        and bool(getattr(user, "organisation_id", None))
+    )
+
+
 def referrals_visible_to(user: User, queryset: QuerySet) -> QuerySet:
     """Crews: their organisation's referrals; partners: those into their services."""
     if is_operator(user):

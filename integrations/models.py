@@ -7,6 +7,8 @@ import secrets
 from django.db import models
 from django.db.models import Q
 
+from integrations.fields import EncryptedSecretField
+
 
 def new_webhook_secret() -> str:
     # Standard Webhooks secrets are base64 of random bytes behind a whsec_ prefix.
@@ -27,7 +29,8 @@ class Endpoint(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     url = models.URLField(max_length=500, blank=True)
     email = models.EmailField(blank=True)
-    secret = models.CharField(max_length=80, default=new_webhook_secret, editable=False)
+    # Encrypted in the database (integrations/fields.py); endpoint.secret is the plain secret.
+    secret = EncryptedSecretField(max_length=255, default=new_webhook_secret, editable=False)
     description = models.CharField(max_length=200, blank=True)
     # FHIR only: send the full BaRS-style message with the patient (integrations.fhir_bars)
     # instead of the thin notification. Patient details: https only, each send audited.

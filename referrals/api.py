@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -59,7 +59,7 @@ class PatientSerializer(serializers.Serializer):
     nhs_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
-    date_of_birth = serializers.DateField()
+    date_of_birth = serializers.DateField(allow_null=True)
     sex = serializers.ChoiceField(choices=Sex.choices)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
@@ -73,7 +73,9 @@ class PatientSerializer(serializers.Serializer):
             raise serializers.ValidationError("Not a valid NHS number (Modulus 11 check).")
         return normal
 
-    def validate_date_of_birth(self, value: date) -> date:
+    def validate_date_of_birth(self, value: date | None) -> date | None:
+        if value is None:  # unknown (an unconscious patient without papers)
+            return None
         today = timezone.localdate()
         if value > today:
             raise serializers.ValidationError("The date of birth is in the future.")
@@ -133,9 +135,9 @@ class ReferralSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     acknowledge_due_at = serializers.DateTimeField()
     answer_due_at = serializers.DateTimeField()
-    acknowledged_at = serializers.DateTimeField()
-    answered_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
     actions = serializers.SerializerMethodField()
 
     def get_actions(self, referral) -> list[str]:
@@ -147,14 +149,16 @@ class _PatientOutSerializer(serializers.Serializer):
     nhs_number = serializers.CharField()
     given_name = serializers.CharField()
     family_name = serializers.CharField()
-    date_of_birth = serializers.DateField()
+    date_of_birth = serializers.DateField(allow_null=True)
     sex = serializers.CharField()
     phone = serializers.CharField()
     address = serializers.CharField()
     postcode = serializers.CharField()
     age_band = serializers.CharField()
-    borough = serializers.CharField(source="patient_borough.name", default=None)
-    details_purged_at = serializers.DateTimeField(source="patient_details_purged_at")
+    borough = serializers.CharField(source="patient_borough.name", default=None, allow_null=True)
+    details_purged_at = serializers.DateTimeField(
+        source="patient_details_purged_at", allow_null=True
+    )
 
 
 class _ClinicalOutSerializer(serializers.Serializer):
@@ -175,7 +179,9 @@ class _ConsentOutSerializer(serializers.Serializer):
 class ReferralDetailSerializer(ReferralSummarySerializer):
     """A referral with its patient details: every read of it must be audited."""
 
-    referring_user = serializers.CharField(source="referring_user.username", default=None)
+    referring_user = serializers.CharField(
+        source="referring_user.username", default=None, allow_null=True
+    )
     patient = _PatientOutSerializer(source="*")
     clinical = _ClinicalOutSerializer(source="*")
     consent = _ConsentOutSerializer(source="*")
@@ -191,8 +197,10 @@ class ReferralEventSerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     at = serializers.DateTimeField(source="created_at")
-    actor = serializers.CharField(source="actor.username", default=None)
-    actor_organisation = serializers.CharField(source="actor_organisation.name", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
+    actor_organisation = serializers.CharField(
+        source="actor_organisation.name", default=None, allow_null=True
+    )
     reason_code = serializers.CharField()
     note = serializers.CharField()
 
@@ -225,6 +233,8 @@ class ReferralCreateApi(APIView):
         ],
     )
     def post(self, request):
+        if not permissions.may_send_referrals(request.user):
+            raise PermissionDenied("Your role may not send referrals.")
         key = check_key(request.headers.get("Idempotency-Key"))
         data = ReferralCreateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -252,7 +262,15 @@ class ReferralListApi(APIView):
             OpenApiParameter("service", int),
             OpenApiParameter("since", str, description="ISO 8601 date-time"),
         ],
-        responses=ReferralSummarySerializer(many=True),
+        responses=inline_serializer(
+            "ReferralPage",
+            fields={
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": ReferralSummarySerializer(many=True),
+            },
+        ),
     )
     def get(self, request):
         if not permissions.can_list_referrals(request.user):

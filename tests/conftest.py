@@ -1,5 +1,8 @@
 """Shared fixtures: a few named users of different rights, as in healthchecks' hc/test.py."""
 
+import logging
+import re
+
 import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -70,3 +73,53 @@ def client_for(user) -> APIClient:
 def api_as():
     """api_as(user) -> an APIClient authenticated as that user."""
     return client_for
+
+
+# The test patients' identifiers (tests/referrals/factories.py, tests/integrations/conftest.py)
+# in the forms a log line might carry them.
+TEST_PATIENT_IDENTIFIERS = [
+    "9434765919",
+    "943 476 5919",
+    "Testperson",
+    "Quibblesworth",
+    "Imogen",
+    "1941-03-02",
+    "1941-03-09",
+]
+_TEST_GIVEN_NAME = re.compile(r"\bAda\b")
+
+
+class PatientLogScan:
+    """Every log record of one test, from every logger (propagating or not), checked for a
+    test patient's identifier: message, arguments and any traceback."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def check(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken format string is the caller's bug, not a leak
+            text = f"{record.msg} {record.args}"
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        for marker in TEST_PATIENT_IDENTIFIERS:
+            if marker in text:
+                self.found.append(f"{record.name}: {marker!r} in {text[:200]!r}")
+        if _TEST_GIVEN_NAME.search(text):
+            self.found.append(f"{record.name}: 'Ada' in {text[:200]!r}")
+
+
+@pytest.fixture(autouse=True)
+def patient_log_scan(monkeypatch):
+    """No test patient's NHS number, name or date of birth reaches any log, in any test."""
+    scan = PatientLogScan()
+    handle = logging.Logger.handle
+
+    def scanned(self, record):
+        scan.check(record)
+        return handle(self, record)
+
+    monkeypatch.setattr(logging.Logger, "handle", scanned)
+    yield scan
+    assert scan.found == [], "patient details logged:\n" + "\n".join(scan.found)

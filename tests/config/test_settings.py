@@ -45,3 +45,9 @@ def test_development_mode_is_there_when_asked_for():
     run = _settings(DEBUG="true")
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[:2] == ["True", "True"]
+
+
+def test_it_refuses_a_field_encryption_key_that_is_not_a_fernet_key():
+    run = _settings(DEBUG="true", FIELD_ENCRYPTION_KEY="not-a-key")
+    assert run.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY must be a Fernet key" in run.stderr

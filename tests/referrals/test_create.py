@@ -102,6 +102,14 @@ def test_it_takes_a_referral_without_an_nhs_number(api_as, crew, service):
     assert answer.json()["patient"]["nhs_number"] == ""
 
 
+def test_it_takes_a_patient_whose_date_of_birth_is_unknown(api_as, crew, service):
+    body = referral_body(service)
+    body["patient"]["date_of_birth"] = None
+    answer = post(api_as(crew), body)
+    assert answer.status_code == 201
+    assert answer.json()["patient"]["date_of_birth"] is None
+
+
 def test_it_accepts_an_nhs_number_written_with_spaces(api_as, crew, service):
     body = referral_body(service)
     body["patient"]["nhs_number"] = "943 476 5919"
