@@ -30,7 +30,7 @@ def decrypt_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0003_interop_full_fhir"),
+        ("integrations", "0004_timewindow_escalations_only"),
     ]
 
     operations = [
