@@ -14,7 +14,7 @@ from integrations.models import Delivery, Endpoint
 from tests.integrations.conftest import make_referral
 from tests.integrations.receiver import Receiver
 
-migration = importlib.import_module("integrations.migrations.0004_matrix_encrypt_endpoint_secrets")
+migration = importlib.import_module("integrations.migrations.0005_matrix_encrypt_endpoint_secrets")
 
 
 def stored_secret(endpoint) -> str:
