@@ -56,6 +56,16 @@ RETRY_AFTER_MAX = timedelta(hours=24)
 RETRY_AFTER_MIN = timedelta(seconds=1)
 
 
+def _scaled(delta: timedelta) -> timedelta:
+    # DELIVERY_TIME_SCALE (tests only, 1 in production) runs the whole schedule faster.
+    return delta / settings.DELIVERY_TIME_SCALE
+
+
+def retry_window() -> timedelta:
+    """How long a delivery keeps being tried from its first attempt: 24 h (scaled in tests)."""
+    return _scaled(RETRY_WINDOW)
+
+
 def retry_offsets() -> list[timedelta]:
     """When attempts fall, from the first one: 0, 5 s, 35 s, 2 min 35 s, ... then 24 h."""
     offsets, at = [timedelta(0)], timedelta(0)
@@ -63,7 +73,7 @@ def retry_offsets() -> list[timedelta]:
     while True:
         at += steps.pop(0) if steps else RETRY_LADDER[-1]
         if at >= RETRY_WINDOW:
-            return [*offsets, RETRY_WINDOW]
+            return [*(_scaled(o) for o in offsets), retry_window()]
         offsets.append(at)
 
 
@@ -282,7 +292,7 @@ def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
             claimed = pending_due.update(
                 locked_until=lease_until,
                 attempt_count=F("attempt_count") + 1,
-                retry_until=Coalesce(F("retry_until"), Value(now + RETRY_WINDOW)),
+                retry_until=Coalesce(F("retry_until"), Value(now + retry_window())),
             )
             return lease_until if claimed == 1 else None
         # Disabled after the delivery was written: nobody is listening there any more.
@@ -297,7 +307,7 @@ def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
 def _next_attempt_at(*, retry_until: datetime, now: datetime) -> datetime:
     """The next point of the schedule (+-10%) that is surely after now; at the latest the
     window's end. A point already tried early (its jitter) is never picked again."""
-    started = retry_until - RETRY_WINDOW
+    started = retry_until - retry_window()
     elapsed = now - started
     for offset in retry_offsets()[1:-1]:
         if offset * (1 - JITTER) > elapsed:
