@@ -34,6 +34,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/chaos/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.chaos)
+            # Other processes write the database: real commits, and the migrations' data
+            # (boroughs, categories) put back after each test's flush.
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
             if skip:
                 item.add_marker(skip)
 
@@ -59,7 +62,7 @@ def partner():
 
 
 @pytest.fixture
-def scene(transactional_db, crew, provider, partner):
+def scene(crew, provider, partner):
     """A crew with an API token, a service open round the clock, its partner's webhook."""
     service = ServiceFactory(organisation=provider, name="Chaos Falls Response")
     endpoint = Endpoint.objects.create(

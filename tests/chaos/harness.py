@@ -8,6 +8,7 @@ Idempotency-Key per referral, the same key again after a dropped connection or a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -164,10 +165,8 @@ class Process:
         """SIGKILL to the group this process leads: a crash, with no goodbye."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
         self.process = None
 
@@ -386,7 +385,7 @@ def table() -> str:
     for row in RESULTS:
         lines.append("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
     try:
-        load = "load average %.1f %.1f %.1f" % os.getloadavg()
+        load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     except OSError:
         load = ""
     return "\n".join(lines) + f"\n({os.cpu_count()} cores, {load})"

@@ -2,8 +2,6 @@
 restarted each time (as its supervisor would). Nothing is lost: the outbox and the sweep
 bring back every task a dead worker held."""
 
-import time
-
 from tests.chaos import harness
 from tests.chaos.conftest import assert_nothing_lost, drain
 
