@@ -205,6 +205,20 @@ def process_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def production_web_env(env: dict[str, str]) -> dict[str, str]:
+    """The web process with DEBUG off, as deployed (its 500s are the API's error shape), on
+    plain HTTP here since no TLS proxy stands in front of it."""
+    return {
+        **env,
+        "DEBUG": "false",
+        "SECRET_KEY": "chaos-" + uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DELIVERY_TIME_SCALE": "1",
+        "OUTBOUND_ALLOW_PRIVATE": "false",
+    }
+
+
 def web(env, workdir) -> Process:
     return Process(
         "gunicorn",
@@ -282,6 +296,8 @@ class Load:
     threads: int = 4
     created: dict[str, str] = field(default_factory=dict)  # idempotency key -> referral id
     first_answers: dict[str, dict] = field(default_factory=dict)
+    bodies: dict[str, bytes] = field(default_factory=dict)
+    server_errors: list[dict] = field(default_factory=list)  # the bodies of 5xx answers
     statuses: Counter = field(default_factory=Counter)  # every answer, and "dropped"
     worst_seconds: float = 0.0
     started: float = 0.0
@@ -308,6 +324,8 @@ class Load:
     def _one(self, n: int, lock: threading.Lock) -> None:
         key = str(uuid.uuid4())
         body = json.dumps(referral_body(self.service_id, n)).encode()
+        with lock:
+            self.bodies[key] = body
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             began = time.monotonic()
@@ -317,6 +335,8 @@ class Load:
                 status, answer = "dropped", {}
             with lock:
                 self.statuses[status] += 1
+                if status != "dropped" and status >= 500:
+                    self.server_errors.append(answer)
                 if status == 201:
                     self.worst_seconds = max(self.worst_seconds, time.monotonic() - began)
                     self.created[key] = answer["id"]
@@ -361,8 +381,7 @@ class Load:
         return thread
 
     def replay(self, key: str) -> tuple[int, dict]:
-        body = json.dumps(referral_body(self.service_id, -1)).encode()
-        return self._post(key, body)
+        return self._post(key, self.bodies[key])
 
 
 # --- the figures -----------------------------------------------------------------------
