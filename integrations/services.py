@@ -372,10 +372,13 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
         changes.update(status=Delivery.Status.DELIVERED, delivered_at=now, last_error="")
     elif outcome.gone:
         changes.update(status=Delivery.Status.CANCELLED, last_error=outcome.error, retry_until=None)
-        Endpoint.objects.filter(pk=endpoint.pk).update(
+        # Only the send that switches it off tells operators; later 410s find it off already.
+        disabled = Endpoint.objects.filter(pk=endpoint.pk, active=True).update(
             active=False,
             disabled_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC",
         )
+        if disabled:
+            _tell_operators_of_disabled_endpoint(endpoint.pk)
     elif now >= delivery.retry_until:
         # The window is over. Cleared, so a replay starts a new one.
         changes.update(
@@ -429,6 +432,33 @@ def _tell_operators_of_failure(delivery_id: int) -> None:
         )
     except Exception:
         logger.exception("could not email operators about failed delivery %s", delivery_id)
+
+
+def _tell_operators_of_disabled_endpoint(endpoint_id: int) -> None:
+    """A partner's receiver said 410 Gone: nothing more goes there until an operator (or the
+    partner) switches it back on and replays what was cancelled, so someone must know."""
+    endpoint = Endpoint.objects.select_related("organisation").get(pk=endpoint_id)
+    recipients = _operator_addresses()
+    if not recipients:
+        logger.warning("endpoint %s was disabled and no operator has an email address", endpoint_id)
+        return
+    body = (
+        f"The {endpoint.get_kind_display()} endpoint of {endpoint.organisation.name} was "
+        f"switched off: {endpoint.disabled_reason}.\n"
+        f"Its pending deliveries are cancelled; new events are not sent there.\n\n"
+        f"Switch it back on and replay them from "
+        f"{settings.SITE_URL}/admin/integrations/endpoint/{endpoint.pk}/change/\n"
+    )
+    try:
+        send_mail(
+            f"frontdoor: endpoint {endpoint.pk} disabled (410 Gone)",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            recipients,
+            fail_silently=False,
+        )
+    except Exception:
+        logger.exception("could not email operators about disabled endpoint %s", endpoint_id)
 
 
 # --- the loop and the sweep ------------------------------------------------------------
