@@ -45,3 +45,17 @@ def test_development_mode_is_there_when_asked_for():
     run = _settings(DEBUG="true")
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[:2] == ["True", "True"]
+
+
+def test_it_refuses_a_compressed_retry_schedule_in_production():
+    run = _settings(
+        SECRET_KEY="a-real-secret-" + "x" * 40, ALLOWED_HOSTS="f.example", DELIVERY_TIME_SCALE="60"
+    )
+    assert run.returncode != 0
+    assert "DELIVERY_TIME_SCALE" in run.stderr
+
+
+def test_it_refuses_a_time_scale_below_one():
+    run = _settings(DEBUG="true", DELIVERY_TIME_SCALE="0")
+    assert run.returncode != 0
+    assert "DELIVERY_TIME_SCALE must be between 1 and 100000" in run.stderr
