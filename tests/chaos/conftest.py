@@ -93,15 +93,22 @@ def processes(workdir):
             print(f"--- {process.name} log (end) ---\n{tail}")
 
 
-def drain(*, referrals: int, within: float = 300) -> float:
+def drain(*, referrals: int, within: float | None = None) -> float:
     """Wait until every referral's delivery is delivered; the seconds it took."""
+    within = within or float(os.environ.get("CHAOS_DRAIN_SECONDS", "300"))
     began = time.monotonic()
-    harness.eventually(
-        lambda: Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() >= referrals,
-        within=within,
-        what=f"{referrals} deliveries delivered "
-        f"({Delivery.objects.values_list('status').order_by().distinct()})",
-    )
+    try:
+        harness.eventually(
+            lambda: Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() >= referrals,
+            within=within,
+            what=f"{referrals} deliveries delivered",
+        )
+    except AssertionError as exc:
+        stuck = Delivery.objects.exclude(status=Delivery.Status.DELIVERED).values(
+            "status", "next_attempt_at", "locked_until", "retry_until", "attempt_count",
+            "endpoint__active", "last_error",
+        )[:3]  # fmt: skip
+        raise AssertionError(f"{exc}; not delivered: {list(stuck)}") from None
     return time.monotonic() - began
 
 

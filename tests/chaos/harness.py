@@ -101,7 +101,7 @@ class SwitchableReceiver:
                     return
                 hit.answered = int(mode)
                 self.send_response(hit.answered)
-                if hit.answered in (429, 503):
+                if hit.answered in (429, 503) and receiver.retry_after:
                     self.send_header("Retry-After", receiver.retry_after)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
