@@ -23,6 +23,7 @@ from tests.factories import ServiceFactory
 from tests.integrations.production import RedisServer
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     skip = None
     if not os.environ.get("CHAOS"):
