@@ -40,8 +40,12 @@ def celery_side(redis_server, processes, workdir):
 
 
 def _emails(workdir: Path) -> list[str]:
+    """Every email sent so far (the file backend may append several to one file)."""
     folder = workdir / "mail"
-    return [p.read_text() for p in folder.iterdir()] if folder.exists() else []
+    if not folder.exists():
+        return []
+    text = "".join(p.read_text() for p in sorted(folder.iterdir()))
+    return ["Subject: " + part for part in text.split("\nSubject: ")[1:]]
 
 
 def _create(scene) -> harness.Load:
