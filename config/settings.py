@@ -372,6 +372,15 @@ DELIVERY_ENQUEUE_TIMEOUT_MS = env_int("DELIVERY_ENQUEUE_TIMEOUT_MS", 200, minimu
 # delivery_status (and the admin) report a stall when a due delivery has waited this long
 # without any sender trying it: nothing is consuming the queue, or the loop is not running.
 DELIVERY_STALL_SECONDS = env_int("DELIVERY_STALL_SECONDS", 60, minimum=10, maximum=3600)
+# Tests only: divides the retry schedule and its 24 h window, so that days of back-off pass in
+# about a minute (1440: the 24 h window in one minute). A Retry-After a partner sends is still
+# honoured as sent. Production keeps 1: anything else is refused when DEBUG is off.
+DELIVERY_TIME_SCALE = env_int("DELIVERY_TIME_SCALE", 1, minimum=1, maximum=100000)
+if DELIVERY_TIME_SCALE != 1 and not DEBUG:
+    raise ImproperlyConfigured(
+        "Environment variable DELIVERY_TIME_SCALE compresses the retry schedule for tests; "
+        "it must be 1 when DEBUG is off"
+    )
 # Celery: one queue for deliveries and one for the sweep, both declared here, so a worker
 # started without -Q (as the README, Procfile and systemd unit start it) consumes both.
 # A sweep that waited in the queue longer than _SWEEP_EXPIRES is discarded unrun, so sweeps

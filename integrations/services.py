@@ -56,6 +56,16 @@ RETRY_AFTER_MAX = timedelta(hours=24)
 RETRY_AFTER_MIN = timedelta(seconds=1)
 
 
+def _scaled(delta: timedelta) -> timedelta:
+    # DELIVERY_TIME_SCALE (tests only, 1 in production) runs the whole schedule faster.
+    return delta / settings.DELIVERY_TIME_SCALE
+
+
+def retry_window() -> timedelta:
+    """How long a delivery keeps being tried from its first attempt: 24 h (scaled in tests)."""
+    return _scaled(RETRY_WINDOW)
+
+
 def retry_offsets() -> list[timedelta]:
     """When attempts fall, from the first one: 0, 5 s, 35 s, 2 min 35 s, ... then 24 h."""
     offsets, at = [timedelta(0)], timedelta(0)
@@ -63,7 +73,7 @@ def retry_offsets() -> list[timedelta]:
     while True:
         at += steps.pop(0) if steps else RETRY_LADDER[-1]
         if at >= RETRY_WINDOW:
-            return [*offsets, RETRY_WINDOW]
+            return [*(_scaled(o) for o in offsets), retry_window()]
         offsets.append(at)
 
 
@@ -313,7 +323,7 @@ def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
             claimed = pending_due.update(
                 locked_until=lease_until,
                 attempt_count=F("attempt_count") + 1,
-                retry_until=Coalesce(F("retry_until"), Value(now + RETRY_WINDOW)),
+                retry_until=Coalesce(F("retry_until"), Value(now + retry_window())),
             )
             return lease_until if claimed == 1 else None
         # Disabled after the delivery was written: nobody is listening there any more.
@@ -328,7 +338,7 @@ def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
 def _next_attempt_at(*, retry_until: datetime, now: datetime) -> datetime:
     """The next point of the schedule (+-10%) that is surely after now; at the latest the
     window's end. A point already tried early (its jitter) is never picked again."""
-    started = retry_until - RETRY_WINDOW
+    started = retry_until - retry_window()
     elapsed = now - started
     for offset in retry_offsets()[1:-1]:
         if offset * (1 - JITTER) > elapsed:
@@ -393,10 +403,13 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
         changes.update(status=Delivery.Status.DELIVERED, delivered_at=now, last_error="")
     elif outcome.gone:
         changes.update(status=Delivery.Status.CANCELLED, last_error=outcome.error, retry_until=None)
-        Endpoint.objects.filter(pk=endpoint.pk).update(
+        # Only the send that switches it off tells operators; later 410s find it off already.
+        disabled = Endpoint.objects.filter(pk=endpoint.pk, active=True).update(
             active=False,
             disabled_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC",
         )
+        if disabled:
+            _tell_operators_of_disabled_endpoint(endpoint.pk)
     elif now >= delivery.retry_until:
         # The window is over. Cleared, so a replay starts a new one.
         changes.update(
@@ -450,6 +463,33 @@ def _tell_operators_of_failure(delivery_id: int) -> None:
         )
     except Exception:
         logger.exception("could not email operators about failed delivery %s", delivery_id)
+
+
+def _tell_operators_of_disabled_endpoint(endpoint_id: int) -> None:
+    """A partner's receiver said 410 Gone: nothing more goes there until an operator (or the
+    partner) switches it back on and replays what was cancelled, so someone must know."""
+    endpoint = Endpoint.objects.select_related("organisation").get(pk=endpoint_id)
+    recipients = _operator_addresses()
+    if not recipients:
+        logger.warning("endpoint %s was disabled and no operator has an email address", endpoint_id)
+        return
+    body = (
+        f"The {endpoint.get_kind_display()} endpoint of {endpoint.organisation.name} was "
+        f"switched off: {endpoint.disabled_reason}.\n"
+        f"Its pending deliveries are cancelled; new events are not sent there.\n\n"
+        f"Switch it back on and replay them from "
+        f"{settings.SITE_URL}/admin/integrations/endpoint/{endpoint.pk}/change/\n"
+    )
+    try:
+        send_mail(
+            f"frontdoor: endpoint {endpoint.pk} disabled (410 Gone)",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            recipients,
+            fail_silently=False,
+        )
+    except Exception:
+        logger.exception("could not email operators about disabled endpoint %s", endpoint_id)
 
 
 # --- the loop and the sweep ------------------------------------------------------------

@@ -51,3 +51,17 @@ def test_it_refuses_a_field_encryption_key_that_is_not_a_fernet_key():
     run = _settings(DEBUG="true", FIELD_ENCRYPTION_KEY="not-a-key")
     assert run.returncode != 0
     assert "FIELD_ENCRYPTION_KEY must be a Fernet key" in run.stderr
+
+
+def test_it_refuses_a_compressed_retry_schedule_in_production():
+    run = _settings(
+        SECRET_KEY="a-real-secret-" + "x" * 40, ALLOWED_HOSTS="f.example", DELIVERY_TIME_SCALE="60"
+    )
+    assert run.returncode != 0
+    assert "DELIVERY_TIME_SCALE" in run.stderr
+
+
+def test_it_refuses_a_time_scale_below_one():
+    run = _settings(DEBUG="true", DELIVERY_TIME_SCALE="0")
+    assert run.returncode != 0
+    assert "DELIVERY_TIME_SCALE must be between 1 and 100000" in run.stderr

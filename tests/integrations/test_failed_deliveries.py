@@ -113,3 +113,10 @@ def test_replay_refuses_a_delivery_that_is_still_pending(failing):
     with pytest.raises(Conflict) as refused:
         services.delivery_replay(delivery_id=delivery.pk)
     assert refused.value.code == "not_replayable"
+
+
+def test_a_time_scale_compresses_the_whole_schedule_and_its_window(settings):
+    normal = services.retry_offsets()
+    settings.DELIVERY_TIME_SCALE = 2880
+    assert services.retry_window() == timedelta(seconds=30)
+    assert services.retry_offsets() == [offset / 2880 for offset in normal]

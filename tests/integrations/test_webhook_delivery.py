@@ -91,6 +91,26 @@ def test_it_disables_an_endpoint_that_answers_410(provider, crew, service):
         receiver.close()
 
 
+def test_it_tells_operators_once_when_a_410_switches_an_endpoint_off(
+    provider, crew, service, mailoutbox
+):
+    receiver = Receiver(Answer(410))
+    try:
+        make_endpoint(provider, url=receiver.url)
+        make_referral(crew, service)
+        make_referral(crew, service)
+        first, second = Delivery.objects.order_by("id")
+        _send(first)
+        assert _send(second).status == Delivery.Status.CANCELLED  # found switched off
+        assert len(mailoutbox) == 1
+        assert mailoutbox[0].to == ["oncall@frontdoor.test"]
+        assert "410" in mailoutbox[0].subject
+        assert "Alpha Community Health" in mailoutbox[0].body
+        assert "Quibblesworth" not in mailoutbox[0].body
+    finally:
+        receiver.close()
+
+
 @pytest.mark.parametrize("status", [429, 503])
 def test_it_waits_as_long_as_a_busy_receiver_asks(provider, crew, service, status):
     receiver = Receiver(Answer(status, {"Retry-After": "120"}))
