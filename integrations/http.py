@@ -147,42 +147,10 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str]) -> HttpResult:
-    """POST body to url; the answer (or why there is none) as an HttpResult."""
-    started = time.monotonic()
-
-    def elapsed() -> int:
-        return int((time.monotonic() - started) * 1000)
-
-    try:
-        host, port, address = resolve_target(url)
-    except OutboundRefused as exc:
-        return HttpResult(status=None, duration_ms=elapsed(), error=f"refused: {exc}")
-
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    timeout = float(settings.OUTBOUND_TIMEOUT_SECONDS)
-    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(host, port, address=address, timeout=timeout)
-    sent_headers = {"User-Agent": USER_AGENT, "Content-Length": str(len(body)), **headers}
-    try:
-        connection.request("POST", path, body=body, headers=sent_headers)
-        response = connection.getresponse()
-        excerpt = response.read(BODY_EXCERPT_BYTES).decode("utf-8", errors="replace")
-        answer_headers = {name.lower(): value for name, value in response.getheaders()}
-        return HttpResult(
-            status=response.status, headers=answer_headers, body=excerpt, duration_ms=elapsed()
-        )
-    except TimeoutError:
-        return HttpResult(status=None, duration_ms=elapsed(), error=f"timeout after {timeout:g} s")
-    except ssl.SSLError as exc:
-        return HttpResult(status=None, duration_ms=elapsed(), error=f"TLS error: {exc}")
-    except (OSError, http.client.HTTPException) as exc:
-        error = f"connection error: {exc or type(exc).__name__}"
-        return HttpResult(status=None, duration_ms=elapsed(), error=error[:500])
-    finally:
-        connection.close()
+    """POST body to url; the answer (or why there is none) as an HttpResult. Only an excerpt
+    of the answer's body is kept."""
+    sent = {"Content-Length": str(len(body)), **headers}
+    return _request("POST", url, body=body, headers=sent, max_bytes=BODY_EXCERPT_BYTES)
 
 
 def get(url: str, *, max_bytes: int = 50 * 1024 * 1024) -> HttpResult:
@@ -190,6 +158,28 @@ def get(url: str, *, max_bytes: int = 50 * 1024 * 1024) -> HttpResult:
 
     The whole body is read, up to max_bytes; a longer one is an error, not a truncation.
     """
+    return _request(
+        "GET",
+        url,
+        body=None,
+        headers={"Accept": "application/json"},
+        max_bytes=max_bytes,
+        whole=True,
+    )
+
+
+def _request(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    max_bytes: int,
+    whole: bool = False,
+) -> HttpResult:
+    """The one way out: resolve and check the target, connect to the address checked, time
+    out, follow no redirects, and return every failure as a value. With whole, an answer
+    longer than max_bytes is an error; without, it is cut to max_bytes."""
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -199,24 +189,23 @@ def get(url: str, *, max_bytes: int = 50 * 1024 * 1024) -> HttpResult:
         host, port, address = resolve_target(url)
     except OutboundRefused as exc:
         return HttpResult(status=None, duration_ms=elapsed(), error=f"refused: {exc}")
+
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     timeout = float(settings.OUTBOUND_TIMEOUT_SECONDS)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(host, port, address=address, timeout=timeout)
     try:
-        connection.request(
-            "GET", path, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
-        )
+        connection.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **headers})
         response = connection.getresponse()
-        body = response.read(max_bytes + 1)
-        if len(body) > max_bytes:
+        answer = response.read(max_bytes + 1 if whole else max_bytes)
+        if whole and len(answer) > max_bytes:
             return HttpResult(status=None, duration_ms=elapsed(), error="answer too large")
         answer_headers = {name.lower(): value for name, value in response.getheaders()}
         return HttpResult(
             status=response.status,
             headers=answer_headers,
-            body=body.decode("utf-8", errors="replace"),
+            body=answer.decode("utf-8", errors="replace"),
             duration_ms=elapsed(),
         )
     except TimeoutError:
