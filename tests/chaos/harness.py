@@ -240,6 +240,21 @@ def delivery_loop(env, workdir) -> Process:
     )
 
 
+def start_stack(processes: list[Process], env, workdir) -> tuple[Process, Process, Process]:
+    """gunicorn, the Celery worker and beat, started (and owned by `processes`, which the
+    test's fixture kills by pid), once the web answers."""
+    stack = (web(env, workdir), celery("worker", env, workdir), celery("beat", env, workdir))
+    start_all(processes, *stack)
+    return stack
+
+
+def start_all(processes: list[Process], *started: Process) -> None:
+    processes.extend(started)
+    for process in processes:
+        process.start()
+    wait_for_http(WEB_PORT)
+
+
 def gunicorn_workers(master: Process) -> list[int]:
     """Pids of the gunicorn workers (the master's children), read from /proc."""
     children = []

@@ -12,13 +12,7 @@ def test_it_answers_201_and_delivers_everything_through_two_broker_outages(
     scene, partner, redis_server, processes, workdir
 ):
     env = harness.process_env(CELERY_BROKER_URL=redis_server.url)
-    web = harness.web(env, workdir)
-    worker = harness.celery("worker", env, workdir)
-    beat = harness.celery("beat", env, workdir)
-    processes.extend([web, worker, beat])
-    for process in processes:
-        process.start()
-    harness.wait_for_http(harness.WEB_PORT)
+    web, worker, beat = harness.start_stack(processes, env, workdir)
 
     load = harness.Load(scene["token"], scene["service"].pk, harness.REFERRALS)
     load.start()

@@ -11,10 +11,7 @@ def test_it_delivers_every_referral_while_the_delivery_loop_is_killed_every_two_
     env = harness.process_env(CELERY_BROKER_URL="")
     web = harness.web(env, workdir)
     loop = harness.delivery_loop(env, workdir)
-    processes.extend([web, loop])
-    for process in processes:
-        process.start()
-    harness.wait_for_http(harness.WEB_PORT)
+    harness.start_all(processes, web, loop)
 
     load = harness.Load(scene["token"], scene["service"].pk, harness.REFERRALS)
     load.start()

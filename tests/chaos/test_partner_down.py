@@ -29,13 +29,7 @@ def celery_side(redis_server, processes, workdir):
         EMAIL_URL="filemail:///mail",  # relative to the workdir: operators' emails land there
         OPERATOR_EMAILS="oncall@frontdoor.test",
     )
-    web = harness.web(env, workdir)
-    worker = harness.celery("worker", env, workdir)
-    beat = harness.celery("beat", env, workdir)
-    processes.extend([web, worker, beat])
-    for process in processes:
-        process.start()
-    harness.wait_for_http(harness.WEB_PORT)
+    web, worker, beat = harness.start_stack(processes, env, workdir)
     return {"worker": worker, "beat": beat}
 
 

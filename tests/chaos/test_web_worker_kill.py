@@ -17,13 +17,7 @@ def test_it_loses_no_referral_and_no_delivery_when_web_workers_die_after_commits
     scene, partner, redis_server, processes, workdir
 ):
     env = harness.process_env(CELERY_BROKER_URL=redis_server.url)
-    web = harness.web(env, workdir)
-    worker = harness.celery("worker", env, workdir)
-    beat = harness.celery("beat", env, workdir)
-    processes.extend([web, worker, beat])
-    for process in processes:
-        process.start()
-    harness.wait_for_http(harness.WEB_PORT)
+    web, worker, beat = harness.start_stack(processes, env, workdir)
 
     load = harness.Load(scene["token"], scene["service"].pk, harness.REFERRALS)
     load.start()

@@ -10,13 +10,7 @@ def test_it_delivers_every_referral_while_the_worker_is_killed_every_two_seconds
     scene, partner, redis_server, processes, workdir
 ):
     env = harness.process_env(CELERY_BROKER_URL=redis_server.url)
-    web = harness.web(env, workdir)
-    worker = harness.celery("worker", env, workdir)
-    beat = harness.celery("beat", env, workdir)
-    processes.extend([web, worker, beat])
-    for process in processes:
-        process.start()
-    harness.wait_for_http(harness.WEB_PORT)
+    web, worker, beat = harness.start_stack(processes, env, workdir)
 
     load = harness.Load(scene["token"], scene["service"].pk, harness.REFERRALS)
     load.start()
