@@ -29,6 +29,7 @@ from directory.models import (
     Postcode,
     PostcodeArea,
     Role,
+    SearchIndexCheck,
     SearchLog,
     Service,
     Sex,
@@ -40,8 +41,9 @@ from directory.services import (
     CAPACITY_MIN_MINUTES,
     SETTABLE_STATUSES,
     capacity_set,
-    location_index_rebuild,
+    location_save,
     service_index_rebuild,
+    service_save,
 )
 
 # Written only by capacity_set, never by a plain save of the admin form.
@@ -364,7 +366,7 @@ class ServiceAdmin(OrganisationScopedAdmin):
         status, slots = obj.capacity_status, obj.capacity_slots
         if not change:
             obj.capacity_status, obj.capacity_slots = Capacity.UNKNOWN, None
-            obj.save()
+            service_save(service=obj)
         else:
             others = [
                 f.name
@@ -373,7 +375,7 @@ class ServiceAdmin(OrganisationScopedAdmin):
             ]
             # The list's capacity form has no other fields: nothing else is re-written.
             if others:
-                obj.save(update_fields=[*others, "updated_at"])
+                service_save(service=obj, update_fields=[*others, "updated_at"])
         if capacity_changed:
             try:
                 capacity_set(
@@ -393,7 +395,8 @@ class ServiceAdmin(OrganisationScopedAdmin):
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        # Categories, site and weekly hours feed the search index.
+        # Categories, area and weekly hours (inlines) feed the search index; the admin's
+        # transaction holds this with the save.
         service_index_rebuild(service=form.instance)
 
 
@@ -447,10 +450,8 @@ class LocationAdmin(OrganisationScopedAdmin):
     search_fields = ["name", "address", "postcode"]
 
     def save_model(self, request, obj: Location, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change:
-            # Services at a moved site must be found at its new place.
-            location_index_rebuild(location_id=obj.pk)
+        # Services at a moved site must be found at its new place.
+        location_save(location=obj)
 
 
 # --- operators only ------------------------------------------------------------------
@@ -564,6 +565,25 @@ class SearchLogAdmin(OperatorOnlyAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SearchIndexCheck)
+class SearchIndexCheckAdmin(OperatorOnlyAdmin):
+    """Read-only: `manage.py check_search_index` writes one row per run."""
+
+    list_display = ["checked_at", "rows_checked", "differences"]
+    fields = ["checked_at", "rows_checked", "differences", "report"]
+    readonly_fields = fields
+    date_hierarchy = "checked_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

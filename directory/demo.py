@@ -189,7 +189,7 @@ def _ensure_services(
         return partner if org.id == partner.organisation_id else None
 
     # Live demo capacity that has lapsed since the last run is renewed.
-    refreshed = []
+    # Service's QuerySet.update re-indexes each renewed service (the search copies capacity).
     for d in defs:
         org = orgs[d.organisation.ods_code]
         service = existing.get((org.id, d.name))
@@ -201,10 +201,6 @@ def _ensure_services(
                 **capacity_fields(d.capacity, now, setter(org))
             )
             report.capacity_refreshed += 1
-            refreshed.append(service.id)
-    if refreshed:
-        # The search carries a copy of capacity: bring it in step with the renewal.
-        services_index_rebuild(service_ids=refreshed)
 
     # Demo services loaded before the search index existed (or whose index was lost).
     unindexed = list(

@@ -24,13 +24,12 @@ from directory.models import (
     BankHolidayHours,
     Location,
     OpeningException,
-    OpeningSpan,
     Organisation,
     Service,
     Sex,
 )
 from directory.postcodes import normalise_postcode, place_at
-from directory.services import service_index_rebuild
+from directory.services import location_save, service_save
 
 IMPORT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://frontdoor.nhs.uk/import")
 
@@ -223,7 +222,8 @@ def _location(record: LocationRecord, organisation: Organisation) -> tuple[Locat
         return Location.objects.create(uuid=record.uuid, **values), True
     changed = _set(found, values)
     if changed:
-        found.save()
+        # Every service at a moved site is re-indexed, not only this record's.
+        location_save(location=found)
     return found, changed
 
 
@@ -263,53 +263,42 @@ def service_record_upsert(*, record: ServiceRecord) -> str:
         }
         if created:
             service = Service(uuid=record.uuid, referral_roles=["crew"], **values)
-            service.save()
             changed = True
         else:
             changed = _set(service, values)
-            if changed:
-                service.save()
 
+        # Only what differs is written; service_save re-indexes in this transaction.
+        writes: dict[str, Any] = {}
         category_ids = set(reference.category_ids(record.categories).values())
-        if set(service.categories.values_list("pk", flat=True)) != category_ids:
-            service.categories.set(category_ids)
-            changed = True
-        if set(service.boroughs_covered.values_list("pk", flat=True)) != set(
+        if created or set(service.categories.values_list("pk", flat=True)) != category_ids:
+            writes["categories"] = category_ids
+        if created or set(service.boroughs_covered.values_list("pk", flat=True)) != set(
             record.boroughs_covered
         ):
-            service.boroughs_covered.set(record.boroughs_covered)
-            changed = True
+            writes["boroughs_covered"] = record.boroughs_covered
         spans = sorted(record.spans)
-        if sorted(service.opening_spans.values_list("weekday", "opens", "closes")) != spans:
-            service.opening_spans.all().delete()
-            OpeningSpan.objects.bulk_create(
-                OpeningSpan(service=service, weekday=d, opens=o, closes=c) for d, o, c in spans
-            )
-            changed = True
+        if created or sorted(service.opening_spans.values_list("weekday", "opens", "closes")) != (
+            spans
+        ):
+            writes["spans"] = spans
         exceptions = sorted(record.exceptions, key=lambda e: e[0])
-        current = sorted(
-            service.opening_exceptions.values_list("date", "closed", "opens", "closes", "note")
-        )
-        if current != [
+        wanted_exceptions = [
             (d, closed, None if closed else o, None if closed else c, note)
             for d, closed, o, c, note in exceptions
-        ]:
-            service.opening_exceptions.all().delete()
-            OpeningException.objects.bulk_create(
-                OpeningException(
-                    service=service,
-                    date=d,
-                    closed=closed,
-                    opens=None if closed else o,
-                    closes=None if closed else c,
-                    note=note[:200],
-                )
-                for d, closed, o, c, note in exceptions
+        ]
+        if created or (
+            sorted(
+                service.opening_exceptions.values_list("date", "closed", "opens", "closes", "note")
             )
+            != wanted_exceptions
+        ):
+            writes["exceptions"] = [
+                OpeningException(date=d, closed=closed, opens=o, closes=c, note=note[:200])
+                for d, closed, o, c, note in wanted_exceptions
+            ]
+        if changed or writes:
+            service_save(service=service, **writes)
             changed = True
-
-        if changed or location_changed:
-            service_index_rebuild(service=service)
     if created:
         return "created"
     return "updated" if changed or location_changed or organisation_changed else "unchanged"

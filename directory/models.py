@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -109,6 +109,93 @@ class Category(models.Model):
         return self.name
 
 
+class IndexedQuerySet(models.QuerySet):
+    """A QuerySet whose bulk writes keep the search index in step, in the same transaction.
+
+    Why a QuerySet: a bare `Service.objects.filter(...).update(active=False)` skips every
+    service function, and used to leave the index saying "active", so the API's fast path
+    listed what explain called inactive. update() (and delete(), for weekly hours) here
+    fix the rows they touch and re-index their services through
+    directory.services.services_index_rebuild before returning. It updates exactly the rows
+    it re-indexes (pk__in the ids it read, with the caller's filter kept), so a row that
+    starts matching meanwhile is neither changed nor missed. Instance save(), bulk_create
+    and many-to-many set() are whole-object writes that go through directory.services
+    (service_save, location_save); `manage.py check_search_index` reports any other path.
+    """
+
+    indexed_fields: frozenset[str] = frozenset()
+    CHUNK = 500
+
+    def _service_ids(self, pks: list) -> set[int]:
+        raise NotImplementedError
+
+    def _chunks(self, pks: list):
+        return (pks[first : first + self.CHUNK] for first in range(0, len(pks), self.CHUNK))
+
+    def update(self, **kwargs) -> int:
+        names = {self.model._meta.get_field(name).name for name in kwargs}
+        if not names & self.indexed_fields:
+            return super().update(**kwargs)
+        from directory.services import services_index_rebuild
+
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            before = self._service_ids(pks)
+            count = sum(
+                super(IndexedQuerySet, self.filter(pk__in=chunk)).update(**kwargs)
+                for chunk in self._chunks(pks)
+            )
+            # A moved span re-indexes the service it left and the one it joined.
+            services_index_rebuild(service_ids=before | self._service_ids(pks))
+        return count
+
+
+class ServiceQuerySet(IndexedQuerySet):
+    @property
+    def indexed_fields(self) -> frozenset[str]:
+        from directory.services import SERVICE_INDEXED_FIELDS
+
+        return SERVICE_INDEXED_FIELDS
+
+    def _service_ids(self, pks: list) -> set[int]:
+        return set(pks)
+
+
+class LocationQuerySet(IndexedQuerySet):
+    @property
+    def indexed_fields(self) -> frozenset[str]:
+        from directory.services import LOCATION_INDEXED_FIELDS
+
+        return LOCATION_INDEXED_FIELDS
+
+    def _service_ids(self, pks: list) -> set[int]:
+        found: set[int] = set()
+        for chunk in self._chunks(pks):
+            found.update(Service.objects.filter(location_id__in=chunk).values_list("pk", flat=True))
+        return found
+
+
+class OpeningSpanQuerySet(IndexedQuerySet):
+    indexed_fields = frozenset({"service", "weekday", "opens", "closes"})
+
+    def _service_ids(self, pks: list) -> set[int]:
+        found: set[int] = set()
+        for chunk in self._chunks(pks):
+            found.update(
+                OpeningSpan.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
+            )
+        return found
+
+    def delete(self):
+        from directory.services import services_index_rebuild
+
+        with transaction.atomic(using=self.db):
+            service_ids = set(self.values_list("service_id", flat=True))
+            deleted = super().delete()
+            services_index_rebuild(service_ids=service_ids)
+        return deleted
+
+
 class Location(models.Model):
     name = models.CharField(max_length=200, blank=True)
     address = models.CharField(max_length=300)
@@ -121,6 +208,8 @@ class Location(models.Model):
     )
     # Stable public id (HSDS, FHIR); imports upsert on it.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    objects = LocationQuerySet.as_manager()
 
     class Meta:
         # The search's bounding box runs on this index.
@@ -210,6 +299,8 @@ class Service(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ServiceQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
@@ -259,6 +350,8 @@ class OpeningSpan(models.Model):
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens = models.TimeField()
     closes = models.TimeField()
+
+    objects = OpeningSpanQuerySet.as_manager()
 
     class Meta:
         ordering = ["weekday", "opens"]
@@ -477,3 +570,19 @@ class WeeklyWindow(models.Model):
 
     def __str__(self) -> str:
         return f"service {self.service_id}: minutes {self.starts}-{self.ends} of the week"
+
+
+class SearchIndexCheck(models.Model):
+    """The outcome of one `manage.py check_search_index` run, shown to operators."""
+
+    checked_at = models.DateTimeField(db_index=True)
+    rows_checked = models.PositiveIntegerField()
+    differences = models.PositiveIntegerField()
+    report = models.TextField(blank=True, help_text="The first differences found.")
+
+    class Meta:
+        ordering = ["-checked_at"]
+        get_latest_by = "checked_at"
+
+    def __str__(self) -> str:
+        return f"index check {self.checked_at:%Y-%m-%d %H:%M}: {self.differences} differences"

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from config.errors import DomainError
 from directory.models import (
     Capacity,
+    Location,
+    OpeningException,
     OpeningSpan,
+    SearchIndexCheck,
     Service,
     ServiceSearchEntry,
     WeeklyWindow,
@@ -89,13 +94,9 @@ def capacity_set(
         "capacity_updated_by": user if getattr(user, "pk", None) else None,
         "capacity_expires_at": now + timedelta(minutes=expires_in_minutes),
     }
-    with transaction.atomic():
-        # One UPDATE: concurrent setters cannot leave a mix of two reports; the last one wins.
-        Service.objects.filter(pk=service.pk).update(**values)
-        # The search's copy, in the same transaction so it never disagrees with the service.
-        ServiceSearchEntry.objects.filter(service_id=service.pk).update(
-            **{name: values[name] for name in SEARCH_CAPACITY_FIELDS}
-        )
+    # One UPDATE: concurrent setters cannot leave a mix of two reports; the last one wins.
+    # The service's QuerySet.update re-indexes it in the same transaction.
+    Service.objects.filter(pk=service.pk).update(**values)
     for name, value in values.items():
         setattr(service, name, value)
     return service
@@ -105,30 +106,20 @@ def service_slot_take(*, service_id: int) -> bool:
     """Take one of a service's counted slots for a referral; False if none is left.
 
     Call inside the referral's transaction. The search's copy of the slots follows in the
-    same transaction, so the search never offers a slot that was just taken.
+    same transaction (Service's QuerySet.update), so the search never offers a slot that
+    was just taken.
     """
     # Conditional UPDATE: the database decides who gets the last slot, never a read.
     taken = Service.objects.filter(pk=service_id, capacity_slots__gt=0).update(
         capacity_slots=F("capacity_slots") - 1
     )
-    if taken:
-        _search_slots_copy(service_id)
     return taken == 1
 
 
 def service_slot_return(*, service_id: int) -> None:
     """Give a slot back (decline, cancel, expiry), unless the service stopped counting slots."""
-    returned = Service.objects.filter(pk=service_id, capacity_slots__isnull=False).update(
+    Service.objects.filter(pk=service_id, capacity_slots__isnull=False).update(
         capacity_slots=F("capacity_slots") + 1
-    )
-    if returned:
-        _search_slots_copy(service_id)
-
-
-def _search_slots_copy(service_id: int) -> None:
-    # Copied from the service row rather than adjusted, so a copy can never drift.
-    ServiceSearchEntry.objects.filter(service_id=service_id).update(
-        capacity_slots=Subquery(Service.objects.filter(pk=service_id).values("capacity_slots")[:1])
     )
 
 
@@ -171,22 +162,107 @@ def weekly_windows(spans: Iterable[tuple[int, object, object]]) -> list[tuple[in
     return [(start, end) for start, end in merged]
 
 
-def service_index_rebuild(*, service: Service) -> None:
-    """Rewrite the search's derived rows for one service: its category entries and windows.
+# Every column of a ServiceSearchEntry, as index_rows writes it and the drift check reads it.
+ENTRY_COLUMNS = (
+    "service_id",
+    "category_id",
+    "latitude",
+    "longitude",
+    "facts_copied",
+    "covers_any",
+    *SEARCH_FACT_FIELDS,
+)
+# Source columns whose change moves a service's index rows (Service and Location).
+SERVICE_INDEXED_FIELDS = frozenset({"location", *SEARCH_FACT_FIELDS})
+LOCATION_INDEXED_FIELDS = frozenset({"latitude", "longitude"})
 
-    Call after saving a service's categories, location, weekly hours, eligibility (age,
-    sexes, boroughs covered, active) or bank-holiday hours (the admin does so after
-    saving inlines; seed commands through services_index_rebuild). Capacity written by
-    capacity_set is copied there too; dated exceptions are read live.
+
+@dataclass(frozen=True)
+class IndexSource:
+    """What one service's index rows are derived from, read from the source tables."""
+
+    service_id: int
+    latitude: float
+    longitude: float
+    facts: dict[str, Any]
+    category_ids: Sequence[int] = ()
+    covers_any: bool = False
+    spans: Sequence[tuple[int, time, time]] = field(default_factory=tuple)
+
+
+def index_rows(source: IndexSource) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+    """The builder: a service's index rows (every ENTRY_COLUMNS value) and weekly windows.
+
+    The only place that says what an index row holds. services_index_rebuild writes what
+    it returns, generate_services writes it in bulk, check_search_index compares with it.
     """
+    entries = [
+        {
+            "service_id": source.service_id,
+            "category_id": category_id,
+            "latitude": source.latitude,
+            "longitude": source.longitude,
+            "facts_copied": True,
+            "covers_any": source.covers_any,
+            **{name: source.facts[name] for name in SEARCH_FACT_FIELDS},
+        }
+        for category_id in sorted(set(source.category_ids))
+    ]
+    return entries, weekly_windows(source.spans)
+
+
+def index_sources(ids: Sequence[int]) -> list[IndexSource]:
+    """IndexSource for each existing service in ids, in a handful of queries."""
+    places: dict[int, tuple[float, float]] = {}
+    facts: dict[int, dict[str, Any]] = {}
+    for row in Service.objects.filter(pk__in=ids).values(
+        "pk", "location__latitude", "location__longitude", *SEARCH_FACT_FIELDS
+    ):
+        places[row["pk"]] = (row["location__latitude"], row["location__longitude"])
+        facts[row["pk"]] = {name: row[name] for name in SEARCH_FACT_FIELDS}
+    covering = set(
+        Service.boroughs_covered.through.objects.filter(service_id__in=ids).values_list(
+            "service_id", flat=True
+        )
+    )
+    category_ids: dict[int, list[int]] = {}
+    for service_id, category_id in Service.categories.through.objects.filter(
+        service_id__in=ids
+    ).values_list("service_id", "category_id"):
+        category_ids.setdefault(service_id, []).append(category_id)
+    spans: dict[int, list[tuple[int, time, time]]] = {}
+    for service_id, weekday, opens, closes in OpeningSpan.objects.filter(
+        service_id__in=ids
+    ).values_list("service_id", "weekday", "opens", "closes"):
+        spans.setdefault(service_id, []).append((weekday, opens, closes))
+    return [
+        IndexSource(
+            service_id=service_id,
+            latitude=latitude,
+            longitude=longitude,
+            facts=facts[service_id],
+            category_ids=category_ids.get(service_id, []),
+            covers_any=service_id in covering,
+            spans=spans.get(service_id, []),
+        )
+        for service_id, (latitude, longitude) in sorted(places.items())
+    ]
+
+
+def service_index_rebuild(*, service: Service) -> None:
+    """Rewrite one service's index rows from the source tables (services_index_rebuild)."""
     services_index_rebuild(service_ids=[service.pk])
 
 
-def services_index_rebuild(*, service_ids: Iterable[int] | None = None) -> int:
-    """service_index_rebuild for many services at once (all when service_ids is None).
+INDEX_CHUNK = 2000
 
-    Returns how many services were indexed. Each chunk is written in one transaction so
-    the search never sees a service half-indexed.
+
+def services_index_rebuild(*, service_ids: Iterable[int] | None = None) -> int:
+    """Rewrite the index rows of many services (all when service_ids is None) via index_rows.
+
+    Returns how many services were indexed. Each chunk is written in one transaction (a
+    savepoint inside the caller's), so the search never sees a service half-indexed.
+    Dated exceptions are not in the index: the search reads them live.
     """
     if service_ids is None:
         ids = list(Service.objects.order_by("pk").values_list("pk", flat=True))
@@ -197,51 +273,17 @@ def services_index_rebuild(*, service_ids: Iterable[int] | None = None) -> int:
     return len(ids)
 
 
-INDEX_CHUNK = 2000
-
-
 def _index_chunk(ids: list[int]) -> None:
     entries: list[ServiceSearchEntry] = []
     windows: list[WeeklyWindow] = []
-    category_ids: dict[int, list[int]] = {}
-    spans: dict[int, list[tuple]] = {}
     with transaction.atomic():
-        places: dict[int, tuple[float, float]] = {}
-        facts: dict[int, dict] = {}
-        for row in Service.objects.filter(pk__in=ids).values(
-            "pk", "location__latitude", "location__longitude", *SEARCH_FACT_FIELDS
-        ):
-            places[row["pk"]] = (row["location__latitude"], row["location__longitude"])
-            facts[row["pk"]] = {name: row[name] for name in SEARCH_FACT_FIELDS}
-        covering = set(
-            Service.boroughs_covered.through.objects.filter(service_id__in=ids).values_list(
-                "service_id", flat=True
-            )
-        )
-        through = Service.categories.through
-        for service_id, category_id in through.objects.filter(service_id__in=ids).values_list(
-            "service_id", "category_id"
-        ):
-            category_ids.setdefault(service_id, []).append(category_id)
-        for service_id, weekday, opens, closes in OpeningSpan.objects.filter(
-            service_id__in=ids
-        ).values_list("service_id", "weekday", "opens", "closes"):
-            spans.setdefault(service_id, []).append((weekday, opens, closes))
-        for service_id, (latitude, longitude) in places.items():
-            for category_id in category_ids.get(service_id, []):
-                entries.append(
-                    ServiceSearchEntry(
-                        service_id=service_id,
-                        category_id=category_id,
-                        latitude=latitude,
-                        longitude=longitude,
-                        facts_copied=True,
-                        covers_any=service_id in covering,
-                        **facts[service_id],
-                    )
-                )
-            for starts, ends in weekly_windows(spans.get(service_id, [])):
-                windows.append(WeeklyWindow(service_id=service_id, starts=starts, ends=ends))
+        for source in index_sources(ids):
+            rows, service_windows = index_rows(source)
+            entries += [ServiceSearchEntry(**row) for row in rows]
+            windows += [
+                WeeklyWindow(service_id=source.service_id, starts=starts, ends=ends)
+                for starts, ends in service_windows
+            ]
         ServiceSearchEntry.objects.filter(service_id__in=ids).delete()
         WeeklyWindow.objects.filter(service_id__in=ids).delete()
         ServiceSearchEntry.objects.bulk_create(entries, batch_size=2000)
@@ -250,6 +292,159 @@ def _index_chunk(ids: list[int]) -> None:
 
 def location_index_rebuild(*, location_id: int) -> None:
     """After a location moves: re-index every service at it."""
-    services_index_rebuild(
-        service_ids=Service.objects.filter(location_id=location_id).values_list("pk", flat=True)
+    locations_index_rebuild(location_ids=[location_id])
+
+
+def locations_index_rebuild(*, location_ids: Iterable[int]) -> int:
+    return services_index_rebuild(
+        service_ids=Service.objects.filter(location_id__in=list(location_ids)).values_list(
+            "pk", flat=True
+        )
     )
+
+
+# --- writes that keep the index ------------------------------------------------------------
+
+
+def service_save(
+    *,
+    service: Service,
+    update_fields: Sequence[str] | None = None,
+    categories: Iterable[int] | None = None,
+    boroughs_covered: Iterable[str] | None = None,
+    spans: Iterable[tuple[int, time, time]] | None = None,
+    exceptions: Iterable[OpeningException] | None = None,
+) -> Service:
+    """Save a service and, when given, replace its categories, area, weekly spans and dated
+    exceptions; its index rows are rewritten in the same transaction.
+
+    The one writer for a service's listing (admin, imports). Capacity goes through
+    capacity_set; a bare QuerySet.update on Service re-indexes too (see models.py).
+    """
+    with transaction.atomic():
+        service.save(update_fields=update_fields)
+        if categories is not None:
+            service.categories.set(list(categories))
+        if boroughs_covered is not None:
+            service.boroughs_covered.set(list(boroughs_covered))
+        if spans is not None:
+            OpeningSpan.objects.filter(service_id=service.pk).delete()
+            OpeningSpan.objects.bulk_create(
+                OpeningSpan(service_id=service.pk, weekday=d, opens=o, closes=c)
+                for d, o, c in spans
+            )
+        if exceptions is not None:
+            OpeningException.objects.filter(service_id=service.pk).delete()
+            wanted = list(exceptions)
+            for exception in wanted:
+                exception.service_id = service.pk
+            OpeningException.objects.bulk_create(wanted)
+        service_index_rebuild(service=service)
+    return service
+
+
+def location_save(*, location: Location, update_fields: Sequence[str] | None = None) -> Location:
+    """Save a site; every service at it is re-indexed in the same transaction."""
+    with transaction.atomic():
+        location.save(update_fields=update_fields)
+        location_index_rebuild(location_id=location.pk)
+    return location
+
+
+# --- the drift check -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexDifference:
+    """One way an index row differs from what the source tables say it should be."""
+
+    service_id: int
+    row: str  # "category 12" or "weekly window"
+    column: str  # a column name, or "row" for a missing or extra row
+    index_value: Any
+    source_value: Any
+
+    def __str__(self) -> str:
+        return (
+            f"service {self.service_id} {self.row} {self.column}: "
+            f"index {self.index_value!r}, source {self.source_value!r}"
+        )
+
+
+@dataclass
+class IndexCheckResult:
+    checked_at: datetime
+    rows_checked: int = 0
+    differences: list[IndexDifference] = field(default_factory=list)
+
+
+CHECK_REPORT_LINES = 200
+
+
+def search_index_check(*, chunk: int = INDEX_CHUNK) -> IndexCheckResult:
+    """Compare every index row with what index_rows builds from the source tables now.
+
+    Reports missing, extra and differing rows (entries and weekly windows) and stores the
+    outcome as a SearchIndexCheck row for the operators' admin. Reads only; repairs
+    nothing (services_index_rebuild does).
+    """
+    result = IndexCheckResult(checked_at=timezone.now())
+    ids = set(Service.objects.values_list("pk", flat=True))
+    # Index rows whose service is gone cannot exist (cascade), so the services' ids cover all.
+    ordered = sorted(ids)
+    for first in range(0, len(ordered), chunk):
+        _check_chunk(ordered[first : first + chunk], result)
+    lines = [str(d) for d in result.differences[:CHECK_REPORT_LINES]]
+    if len(result.differences) > CHECK_REPORT_LINES:
+        lines.append(f"... and {len(result.differences) - CHECK_REPORT_LINES} more")
+    SearchIndexCheck.objects.create(
+        checked_at=result.checked_at,
+        rows_checked=result.rows_checked,
+        differences=len(result.differences),
+        report="\n".join(lines),
+    )
+    return result
+
+
+def _check_chunk(ids: list[int], result: IndexCheckResult) -> None:
+    expected_entries: dict[tuple[int, int], dict[str, Any]] = {}
+    expected_windows: dict[int, set[tuple[int, int]]] = {}
+    for source in index_sources(ids):
+        rows, windows = index_rows(source)
+        for row in rows:
+            expected_entries[(row["service_id"], row["category_id"])] = row
+        expected_windows[source.service_id] = set(windows)
+    actual_entries = {
+        (row["service_id"], row["category_id"]): row
+        for row in ServiceSearchEntry.objects.filter(service_id__in=ids).values(*ENTRY_COLUMNS)
+    }
+    actual_windows: dict[int, set[tuple[int, int]]] = {}
+    for service_id, starts, ends in WeeklyWindow.objects.filter(service_id__in=ids).values_list(
+        "service_id", "starts", "ends"
+    ):
+        actual_windows.setdefault(service_id, set()).add((starts, ends))
+
+    found = result.differences
+    for key in sorted(expected_entries.keys() | actual_entries.keys()):
+        result.rows_checked += 1
+        service_id, category_id = key
+        row = f"category {category_id}"
+        want, have = expected_entries.get(key), actual_entries.get(key)
+        if have is None:
+            found.append(IndexDifference(service_id, row, "row", "missing", "present"))
+        elif want is None:
+            found.append(IndexDifference(service_id, row, "row", "present", "missing"))
+        else:
+            found += [
+                IndexDifference(service_id, row, name, have[name], want[name])
+                for name in ENTRY_COLUMNS
+                if have[name] != want[name]
+            ]
+    for service_id in sorted(expected_windows.keys() | actual_windows.keys()):
+        want_windows = expected_windows.get(service_id, set())
+        have_windows = actual_windows.get(service_id, set())
+        result.rows_checked += len(want_windows | have_windows)
+        for window in sorted(want_windows - have_windows):
+            found.append(IndexDifference(service_id, "weekly window", "row", "missing", window))
+        for window in sorted(have_windows - want_windows):
+            found.append(IndexDifference(service_id, "weekly window", "row", window, "missing"))

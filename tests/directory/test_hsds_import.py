@@ -192,14 +192,15 @@ def test_it_never_leaves_half_a_service(directory, tmp_path, monkeypatch):
     Service.objects.all().delete()
     Location.objects.all().delete()
     Organisation.objects.filter(users__isnull=True).delete()
-    real = imports.service_index_rebuild
+    real = imports.service_save
 
-    def failing(*, service):
+    def failing(*, service, **writes):
         if service.name == "Frailty hub":
+            real(service=service, **writes)
             raise IntegrityError("simulated failure after the service was written")
-        real(service=service)
+        return real(service=service, **writes)
 
-    monkeypatch.setattr(imports, "service_index_rebuild", failing)
+    monkeypatch.setattr(imports, "service_save", failing)
     out = run_import(_write(tmp_path, services))
 
     assert "created 3, updated 0, unchanged 0, rejected 1" in out

@@ -1,7 +1,8 @@
 """Make N synthetic services across Greater London, for benchmarks.
 
 Written in batches (one site per service, categories, weekly hours, capacity,
-eligibility) together with their search index rows, by COPY on PostgreSQL, so 50,000
+eligibility) together with their complete search index rows, built by the same
+directory.services.index_rows as every other writer, by COPY on PostgreSQL, so 50,000
 take well under a minute and 500,000 are feasible.
 """
 
@@ -31,7 +32,7 @@ from directory.models import (
     ServiceSearchEntry,
     WeeklyWindow,
 )
-from directory.services import weekly_windows
+from directory.services import SEARCH_FACT_FIELDS, IndexSource, index_rows
 
 SYNTHETIC_ORGANISATIONS = 8
 SPREAD_KM = 3.0
@@ -205,16 +206,25 @@ class Command(BaseCommand):
             # Plain tuples from here on: these rows are many and simple.
             category_links, borough_links, spans, entries, windows = [], [], [], [], []
             for p, service, location in zip(plans, services, locations, strict=True):
-                for category_id in p["categories"]:
-                    category_links.append((service.id, category_id))
-                    entries.append((service.id, category_id, location.latitude, location.longitude))
+                category_links += [(service.id, category_id) for category_id in p["categories"]]
                 if p["covers_borough"]:
                     borough_links.append((service.id, p["borough"].gss_code))
                 service_spans = [(d, _wall(o), _wall(c)) for d, o, c in HOURS[p["hours"]]]
                 spans += [(service.id, *span) for span in service_spans]
-                # The search index, written here as services_index_rebuild would write it
-                # (tests/directory/test_generate_services.py holds the two side by side).
-                windows += [(service.id, *window) for window in weekly_windows(service_spans)]
+                # The search index from what was just written, through the one builder.
+                rows, service_windows = index_rows(
+                    IndexSource(
+                        service_id=service.id,
+                        latitude=location.latitude,
+                        longitude=location.longitude,
+                        facts={name: getattr(service, name) for name in SEARCH_FACT_FIELDS},
+                        category_ids=p["categories"],
+                        covers_any=p["covers_borough"],
+                        spans=service_spans,
+                    )
+                )
+                entries += [ServiceSearchEntry(**row) for row in rows]
+                windows += [(service.id, *window) for window in service_windows]
             writer.write_rows(
                 Service.categories.through, ["service_id", "category_id"], category_links
             )
@@ -222,9 +232,7 @@ class Command(BaseCommand):
                 Service.boroughs_covered.through, ["service_id", "borough_id"], borough_links
             )
             writer.write_rows(OpeningSpan, ["service_id", "weekday", "opens", "closes"], spans)
-            writer.write_rows(
-                ServiceSearchEntry, ["service_id", "category_id", "latitude", "longitude"], entries
-            )
+            writer.write(ServiceSearchEntry, entries)
             writer.write_rows(WeeklyWindow, ["service_id", "starts", "ends"], windows)
 
 
