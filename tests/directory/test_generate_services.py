@@ -65,3 +65,8 @@ def test_it_refuses_a_count_below_one(db):
     with pytest.raises(CommandError):
         _generate(0)
     assert Service.objects.count() == 0
+
+
+def test_it_takes_the_count_as_an_option_too(db):
+    _generate("--count", 12)
+    assert Service.objects.count() == 12
