@@ -250,3 +250,8 @@ def test_it_keeps_the_last_result_for_the_operators_admin(db, operator):
     page = client.get("/admin/directory/searchindexcheck/")
     assert page.status_code == 200
     assert client.get(f"/admin/directory/searchindexcheck/{last.pk}/change/").status_code == 200
+
+
+def test_it_keeps_partners_out_of_the_check_results(partner_browser):
+    check()
+    assert partner_browser.get("/admin/directory/searchindexcheck/").status_code == 403
