@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from config.client import client_ip, client_user_agent
 from config.errors import Conflict, DomainError
 from directory import permissions
 from directory.hours import LONDON
@@ -31,6 +29,7 @@ from directory.services import service_slot_return, service_slot_take
 from directory.timing import URGENCY_WITHIN_MINUTES
 from integrations.services import deliveries_create_for_event
 from referrals import selectors
+from referrals.audit import patient_access_record
 from referrals.models import (
     CLOSED_STATUSES,
     AgeBand,
@@ -552,46 +551,26 @@ def referrals_expire_overdue(*, now: datetime | None = None) -> int:
     return expired
 
 
-# --- audit and privacy ---------------------------------------------------------------
-
-
-def patient_access_record(
-    *,
-    user,
-    referral: Referral | None = None,
-    referral_id=None,
-    channel: str,
-    request=None,
-    resource: str = PatientAccess.Resource.DETAIL,
-    outcome: str = PatientAccess.Outcome.GRANTED,
-) -> PatientAccess:
-    """Record a read (or a refused try) of a referral's patient details: who, from where.
-
-    Who is kept as text as well as a link, so the row outlives the user's account.
+def referrals_sweep(*, now: datetime | None = None) -> int:
+    """The referrals' periodic housekeeping (beat's referrals.sweep, and the embedded loop):
+    expire unanswered referrals and escalate unacknowledged ones (their events tell the
+    parties), and drop idempotency keys past their lifetime (their stored answers carry
+    patient details). Returns how many referrals expired.
     """
-    if channel not in PatientAccess.Channel.values:
-        raise ValueError(f"unknown channel {channel!r}")
-    known = getattr(user, "pk", None) is not None
-    organisation = getattr(user, "organisation", None) if known else None
-    if referral_id is None and referral is not None:
-        referral_id = referral.pk
+    from referrals.idempotency import idempotency_keys_purge
+
     try:
-        reference = uuid.UUID(str(referral_id))
-    except ValueError:
-        reference = uuid.UUID(int=0)  # not even a UUID: the try is kept, the id cannot be
-    return PatientAccess.objects.create(
-        referral=referral,
-        referral_ref=reference,
-        user=user if known else None,
-        username=user.get_username() if known else "",
-        organisation_name=organisation.name if organisation else "",
-        role=getattr(user, "role", "") if known else "",
-        channel=channel,
-        resource=resource,
-        outcome=outcome,
-        ip_address=client_ip(request) if request is not None else None,
-        user_agent=client_user_agent(request) if request is not None else "",
-    )
+        expired = referrals_expire_overdue(now=now)
+        referrals_escalate_overdue(now=now)
+        idempotency_keys_purge(now=now)
+    except Exception:
+        # One bad pass must not stop the loop that calls us; the next pass tries again.
+        logger.exception("referral sweep failed; will try again on the next pass")
+        return 0
+    return expired
+
+
+# --- audit and privacy ---------------------------------------------------------------
 
 
 def referral_read(
