@@ -7,7 +7,7 @@ show a patient's details record the read (patient_access_record, channel "page")
 
 from __future__ import annotations
 
-import time
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -23,6 +23,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -38,7 +39,14 @@ from directory.timing import MAX_WITHIN_MINUTES
 from referrals import selectors, services
 from referrals.api import ObservationsSerializer, ReferralCreateApi
 from referrals.idempotency import idempotent_response
-from referrals.models import DeclineReason, Mobility, PatientAccess, Status, Urgency
+from referrals.models import (
+    DeclineReason,
+    IdempotencyKey,
+    Mobility,
+    PatientAccess,
+    Status,
+    Urgency,
+)
 
 UNANSWERED = (Status.SENT, Status.ACKNOWLEDGED)
 INBOX_SIZE = 100  # the inbox shows every unanswered referral and the most recent others
@@ -369,23 +377,53 @@ def _domain_error_to_form(form: ReferForm, error: DomainError) -> None:
         form.add_error(None, error.message)
 
 
-def _referral_create_once(*, user, key: str, body: dict, validated: dict) -> str:
-    """Create the referral once per key; returns its id. A double tap waits for the first."""
+def _referral_create_once(*, user, key: str, body: dict, validated: dict) -> str | None:
+    """Create the referral once per key; returns its id, or None while a first tap with
+    this key is still being saved (the caller sends the crew to wait for it, never here)."""
 
     def create() -> tuple[int, dict]:
         referral = services.referral_create(user=user, data=validated)
         # Only the id is kept with the key: no patient detail is stored twice.
         return 201, {"id": str(referral.id)}
 
-    for _attempt in range(20):
-        try:
-            _status, answer = idempotent_response(user=user, key=key, body=body, create=create)
-            return answer["id"]
-        except Conflict as exc:
-            if exc.code != "request_in_flight":
-                raise
-            time.sleep(0.25)  # the first tap is still being saved: its answer is ours too
-    raise Conflict("The referral is still being sent. Try again.", code="request_in_flight")
+    try:
+        _status, answer = idempotent_response(user=user, key=key, body=body, create=create)
+    except Conflict as exc:
+        if exc.code != "request_in_flight":
+            raise
+        return None
+    return answer["id"]
+
+
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The sending page asks again every second, this many times, before saying it gave up.
+SENDING_TRIES = 20
+
+
+@crew_page
+@require_GET
+def referral_sending(request: HttpRequest, key: str) -> HttpResponse:
+    """Where a double tap waits for the first tap's referral: the browser asks again each
+    second (a Refresh header) and is sent on to the referral's status once it is saved;
+    the server never waits. Only the crew's own form key is looked up."""
+    found = (
+        IdempotencyKey.objects.filter(user=request.user, key=key, completed_at__isnull=False)
+        .values_list("response_body", flat=True)
+        .first()
+    )
+    if found and found.get("id"):
+        return redirect("referral-status", referral_id=found["id"])
+    try:
+        tries = min(max(int(request.GET.get("try", "0")), 0), SENDING_TRIES)
+    except ValueError:
+        tries = 0
+    again = f"{reverse('referral-sending', args=[key])}?try={tries + 1}"
+    context = {"gave_up": tries >= SENDING_TRIES, "again": again}
+    response = render(request, "crew/refer_sending.html", context)
+    if not context["gave_up"]:
+        response["Refresh"] = f"1; url={again}"
+    add_never_cache_headers(response)
+    return response
 
 
 def _refusal_message(service: Service, reason: str) -> str:
@@ -470,7 +508,9 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
     if address_problem and not form.has_error("address"):
         form.add_error("address", address_problem)
     key = form.cleaned_data.get("idempotency_key") or ""
-    if not key:
+    # The page's own keys are hex; anything else did not come from our form, and a key
+    # must fit in the sending page's address.
+    if not FORM_KEY.fullmatch(key):
         form.add_error(None, "The form has expired. Check the details and send it again.")
         form.data = form.data.copy()
         form.data["idempotency_key"] = uuid.uuid4().hex
@@ -502,6 +542,8 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
             page,
             status=exc.status_code if exc.status_code != 422 else 400,
         )
+    if referral_id is None:
+        return redirect("referral-sending", key=key)
     return redirect("referral-status", referral_id=referral_id)
 
 
