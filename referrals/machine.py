@@ -326,7 +326,7 @@ def referral_transition(
                 **{rule.once: now}
             ):
                 raise Conflict(
-                    f"This referral has already been {rule.done.split()[-1]}.",
+                    f"Already taken once: {rule.done.lower()}.",
                     code="illegal_transition",
                     extra={"status": referral.status},
                 )
