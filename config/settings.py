@@ -393,11 +393,20 @@ CELERY_TASK_QUEUES = (
     Queue("deliveries", routing_key="deliveries"),
     Queue("sweep", routing_key="sweep"),
 )
-CELERY_TASK_ROUTES = {"integrations.sweep": {"queue": "sweep"}}
+CELERY_TASK_ROUTES = {
+    "integrations.sweep": {"queue": "sweep"},
+    "referrals.sweep": {"queue": "sweep"},
+}
 _SWEEP_EXPIRES = float(max(6 * DELIVERY_SWEEP_SECONDS, 30))
 CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {
         "task": "integrations.sweep",
+        "schedule": float(DELIVERY_SWEEP_SECONDS),
+        "options": {"queue": "sweep", "expires": _SWEEP_EXPIRES},
+    },
+    # Expiry and escalation of unanswered referrals: the referrals app's own sweep.
+    "referrals-sweep": {
+        "task": "referrals.sweep",
         "schedule": float(DELIVERY_SWEEP_SECONDS),
         "options": {"queue": "sweep", "expires": _SWEEP_EXPIRES},
     },

@@ -16,6 +16,7 @@ urlpatterns = [
     # crew
     path("search/", directory_views.search, name="search"),
     path("refer/<int:service_id>/", referral_views.refer, name="refer"),
+    path("refer/sending/<slug:key>/", referral_views.referral_sending, name="referral-sending"),
     path("referrals/", referral_views.my_referrals, name="my-referrals"),
     path("referrals/<uuid:referral_id>/", referral_views.referral_status, name="referral-status"),
     path(

@@ -518,24 +518,6 @@ def deliveries_enqueue_due(*, now: datetime | None = None) -> int:
     return _enqueue(deliveries_due(now=now, limit=1000))
 
 
-def referrals_expire_due() -> int:
-    """Housekeeping on each sweep: expire unanswered referrals (their events tell the crew)
-    and drop idempotency keys past their lifetime (their stored answers carry patient details).
-    """
-    # Imported here: referrals.services imports this module.
-    from referrals.idempotency import idempotency_keys_purge
-    from referrals.services import referrals_escalate_overdue, referrals_expire_overdue
-
-    try:
-        expired = referrals_expire_overdue()
-        referrals_escalate_overdue()
-        idempotency_keys_purge()
-    except Exception:
-        logger.exception("sweep housekeeping failed; will try again on the next pass")
-        return 0
-    return expired
-
-
 # --- operators -------------------------------------------------------------------------
 
 

@@ -15,9 +15,8 @@ def deliver(delivery_id: int) -> None:
 
 @shared_task(name="integrations.sweep", ignore_result=True)
 def sweep() -> int:
-    """Beat: expire unanswered referrals, then queue every delivery that is due.
+    """Beat: queue every delivery that is due.
 
     This is what makes a lost task, a killed worker or a restarted broker only a delay.
     """
-    services.referrals_expire_due()
     return services.deliveries_enqueue_due()

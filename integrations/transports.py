@@ -115,8 +115,8 @@ def _send_full_message(transport: FhirTransport, delivery: Delivery) -> Outcome:
     from django.utils import timezone
 
     from integrations.fhir_bars import full_message_bundle
+    from referrals.audit import patient_access_record
     from referrals.models import PatientAccess
-    from referrals.services import patient_access_record
 
     endpoint = delivery.endpoint
     # Checked at every send, not only at registration: patient details never go over

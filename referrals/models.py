@@ -19,8 +19,14 @@ class Status(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-OPEN_STATUSES = (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED)
+# Open: sent and not yet answered. The one meaning everywhere: only open referrals expire,
+# the partner's inbox puts them first, the reports count them as "open". Accepted is
+# answered but not yet closed (it may still complete or be cancelled).
+OPEN_STATUSES = (Status.SENT, Status.ACKNOWLEDGED)
 CLOSED_STATUSES = (Status.DECLINED, Status.COMPLETED, Status.CANCELLED, Status.EXPIRED)
+# The same rules as query conditions, beside the Python ones (Referral.is_open, is_closed).
+OPEN = Q(status__in=OPEN_STATUSES)
+CLOSED = Q(status__in=CLOSED_STATUSES)
 
 
 class Urgency(models.TextChoices):
@@ -148,7 +154,13 @@ class Referral(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """Sent and not yet answered (OPEN)."""
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        """Nothing more will happen to it (CLOSED); its slot, if any, is given back or used."""
+        return self.status in CLOSED_STATUSES
 
 
 class ReferralEvent(models.Model):
@@ -165,7 +177,7 @@ class ReferralEvent(models.Model):
     )
     reason_code = models.CharField(max_length=30, blank=True)
     note = models.TextField(blank=True)
-    # The transition table's action that wrote this event (referrals/services.py); some,
+    # The transition table's action that wrote this event (referrals/machine.py); some,
     # like "escalate", change no status.
     action = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -45,7 +45,7 @@ from django.utils.timezone import localdate
 from config.errors import DomainError
 from directory.models import ICS, Borough, Category, SearchLog, Service
 from directory.permissions import reads_exact_small_counts
-from referrals.models import AgeBand, DeclineReason, Referral, Status
+from referrals.models import OPEN, AgeBand, DeclineReason, Referral, Status
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -247,7 +247,7 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
 _EVER_ACCEPTED = Q(status__in=[Status.ACCEPTED, Status.COMPLETED]) | Q(
     status=Status.CANCELLED, answered_at__isnull=False
 )
-_OPEN = Q(status__in=[Status.SENT, Status.ACKNOWLEDGED])
+_OPEN = OPEN
 
 # (name, duration expression, which referrals it applies to)
 _DURATIONS = (

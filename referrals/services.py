@@ -1,7 +1,7 @@
-"""Referral writes: create, the one state machine, expiry, audit of patient reads, purge.
+"""Referral writes: create, expiry and escalation sweeps, audit of patient reads, purge.
 
-Every change of a referral's status goes through referral_transition, driven by the
-TRANSITIONS table below; views, admin, pages and tasks all call it. Each transition
+Every change of a referral's status goes through referral_transition (referrals/machine.py),
+driven by its TRANSITIONS table; views, admin, pages and tasks all call it. Each transition
 appends a ReferralEvent and hands it to the delivery outbox in the same transaction.
 """
 
@@ -9,32 +9,37 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from config.client import client_ip, client_user_agent
 from config.errors import Conflict, DomainError
 from directory import permissions
 from directory.hours import LONDON
 from directory.models import Borough, Category, Service, User
 from directory.postcodes import postcode_locate
 from directory.selectors import Reason, is_not_taking, service_fit
-from directory.services import service_slot_return, service_slot_take
+from directory.services import service_slot_take
 from directory.timing import URGENCY_WITHIN_MINUTES
-from integrations.services import deliveries_create_for_event
 from referrals import selectors
+from referrals.audit import patient_access_record
+
+# The state machine lives in referrals/machine.py; callers may name it from here too.
+from referrals.machine import (  # noqa: F401
+    TRANSITIONS,
+    emit,
+    referral_actions_for,
+    referral_transition,
+    referrals_escalate_overdue,
+    referrals_expire_overdue,
+)
 from referrals.models import (
     CLOSED_STATUSES,
     AgeBand,
-    DeclineReason,
     PatientAccess,
     Referral,
     ReferralEvent,
@@ -43,48 +48,6 @@ from referrals.models import (
 from referrals.nhs_number import normalise_nhs_number
 
 logger = logging.getLogger(__name__)
-
-SYSTEM = "system"  # who may take an action that no person takes (expiry)
-ANSWERER = "answerer"  # staff of the receiving organisation
-REFERRER = "referrer"  # staff of the referring organisation
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    actor: str
-    # From these statuses, first the named action is taken implicitly, with its own event
-    # just before (accepting straight from sent records the acknowledgement).
-    via: tuple[tuple[str, str], ...] = ()
-    # Whether the parties hear of it (an outbox delivery). The implicit acknowledgement
-    # is not sent on its own: the acceptance right after it says more.
-    emits: bool = True
-
-
-# The state machine, in one place: action -> allowed from-statuses, to-status, who.
-# "escalate" changes no status: it is an event on an unacknowledged referral past its
-# urgency's deadline, written once (escalated_at) and told to both parties.
-TRANSITIONS: dict[str, Transition] = {
-    "acknowledge": Transition((Status.SENT,), Status.ACKNOWLEDGED, ANSWERER),
-    "accept": Transition(
-        (Status.SENT, Status.ACKNOWLEDGED),
-        Status.ACCEPTED,
-        ANSWERER,
-        via=((Status.SENT, "acknowledge"),),
-    ),
-    "decline": Transition((Status.SENT, Status.ACKNOWLEDGED), Status.DECLINED, ANSWERER),
-    "complete": Transition((Status.ACCEPTED,), Status.COMPLETED, ANSWERER),
-    "cancel": Transition(
-        (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED), Status.CANCELLED, REFERRER
-    ),
-    "expire": Transition((Status.SENT, Status.ACKNOWLEDGED), Status.EXPIRED, SYSTEM),
-    "escalate": Transition((Status.SENT,), Status.SENT, SYSTEM),
-}
-
-# Leaving into these gives a held slot back to the service.
-SLOT_RELEASING = {Status.DECLINED, Status.CANCELLED, Status.EXPIRED}
-
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -130,12 +93,6 @@ def _category_by_code(code: str) -> Category | None:
         _categories = {category.code: category for category in Category.objects.all()}
         _categories_read_at = time.monotonic()
     return _categories.get(code)
-
-
-def _emit(event: ReferralEvent) -> None:
-    # The outbox row is written in this same transaction: the event and its delivery
-    # commit together or not at all.
-    deliveries_create_for_event(event=event)
 
 
 # --- create --------------------------------------------------------------------------
@@ -309,7 +266,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             actor=user,
             actor_organisation_id=user.organisation_id,
         )
-        _emit(event)
+        emit(event)
     logger.info("referral %s sent to service %s", referral.id, service.id)
     return referral
 
@@ -324,274 +281,26 @@ def escalation_delay(urgency: str) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-# --- the state machine ---------------------------------------------------------------
-
-
-def _may(user, actor: str, referral: Referral) -> bool:
-    if actor == SYSTEM:
-        return user is None
-    if user is None:
-        return False
-    if actor == ANSWERER:
-        return permissions.can_answer_referral(user, referral)
-    return permissions.can_cancel_referral(user, referral)
-
-
-def _is_overdue(referral: Referral, now: datetime) -> bool:
-    if referral.status == Status.SENT and referral.acknowledge_due_at <= now:
-        return True
-    return referral.status in (Status.SENT, Status.ACKNOWLEDGED) and referral.answer_due_at <= now
-
-
-def _expiry_reason(referral: Referral, now: datetime) -> tuple[str, str]:
-    if referral.status == Status.SENT and referral.acknowledge_due_at <= now:
-        minutes = referral.service.acknowledge_within_minutes
-        return "not_acknowledged", f"Not acknowledged within {minutes} minutes."
-    minutes = referral.service.answer_within_minutes
-    return "not_answered", f"Not answered within {minutes} minutes."
-
-
-def referral_actions_for(*, user, referral: Referral) -> list[str]:
-    """The actions this user may take on this referral now (pages offer only these)."""
-    return [
-        action
-        for action, rule in TRANSITIONS.items()
-        if rule.actor != SYSTEM
-        and referral.status in rule.sources
-        and _may(user, rule.actor, referral)
-    ]
-
-
-def _check_input(action: str, reason_code: str, note: str) -> None:
-    if action not in TRANSITIONS:
-        raise DomainError(f"Unknown action {action!r}.", code="unknown_action")
-    if action == "decline" and reason_code not in DeclineReason.values:
-        raise DomainError(
-            "Say why the referral is declined.",
-            code="invalid",
-            fields={"reason_code": [f"One of: {', '.join(DeclineReason.values)}."]},
-        )
-    if action == "cancel" and not note.strip():
-        raise DomainError(
-            "Say why the referral is cancelled.",
-            code="invalid",
-            fields={"reason": ["A reason is required."]},
-        )
-
-
-def referral_transition(
-    *,
-    referral_id,
-    user,
-    action: str,
-    reason_code: str = "",
-    note: str = "",
-    outcome: str = "",
-    now: datetime | None = None,
-) -> Referral:
-    """Move a referral by one action of the transition table, or refuse and change nothing.
-
-    user=None is the system (expiry). A user who cannot see the referral gets 404; one who
-    sees it but may not take the action, 403; an action the current status does not
-    allow, 409 illegal_transition with the current status.
+def referrals_sweep(*, now: datetime | None = None) -> int:
+    """The referrals' periodic housekeeping (beat's referrals.sweep, and the embedded loop):
+    expire unanswered referrals and escalate unacknowledged ones (their events tell the
+    parties), and drop idempotency keys past their lifetime (their stored answers carry
+    patient details). Returns how many referrals expired.
     """
-    _check_input(action, reason_code, note)
-    rule = TRANSITIONS[action]
-    now = now or timezone.now()
+    from referrals.idempotency import idempotency_keys_purge
 
-    with transaction.atomic():
-        queryset = Referral.objects.select_related("service")
-        if user is not None:
-            queryset = permissions.referrals_visible_to(user, queryset)
-        # Row lock: two answers to one referral queue here and the second sees the first's
-        # status, so it cannot move a referral that has just moved.
-        referral = queryset.select_for_update(of=("self",)).filter(pk=referral_id).first()
-        if referral is None:
-            raise DomainError("Referral not found.", code="not_found", status_code=404)
-        if not _may(user, rule.actor, referral):
-            raise DomainError(
-                "You may not do this to this referral.", code="forbidden", status_code=403
-            )
-        if (
-            referral.status not in rule.sources
-            or (action == "expire" and not _is_overdue(referral, now))
-            or (action == "escalate" and not _is_escalation_due(referral, now))
-        ):
-            raise Conflict(
-                f"A referral that is {referral.status} cannot be {rule.target}.",
-                code="illegal_transition",
-                extra={"status": referral.status},
-            )
-
-        if action == "escalate":
-            # Conditional UPDATE: of two sweeps racing for one referral (no row locks on
-            # SQLite), exactly one sets escalated_at and tells anyone.
-            if not Referral.objects.filter(
-                pk=referral.pk, status=Status.SENT, escalated_at__isnull=True
-            ).update(escalated_at=now):
-                raise Conflict(
-                    "This referral has already been escalated.",
-                    code="illegal_transition",
-                    extra={"status": referral.status},
-                )
-            referral.escalated_at = now
-        started = referral.status
-        for source, implied in rule.via:
-            if referral.status == source:
-                # Written as its own action would be, just before, without telling anyone.
-                quiet = replace(TRANSITIONS[implied], emits=False)
-                _apply(referral, implied, quiet, user, now, note=f"Implied by {action}.")
-        _apply(
-            referral, action, rule, user, now, reason_code=reason_code, note=note, outcome=outcome
-        )
-    logger.info("referral %s %s -> %s", referral.id, started, rule.target)
-    return referral
-
-
-def _apply(
-    referral: Referral,
-    action: str,
-    rule: Transition,
-    user,
-    now: datetime,
-    *,
-    reason_code: str = "",
-    note: str = "",
-    outcome: str = "",
-) -> ReferralEvent:
-    """One step of the table on a locked referral: its fields, its event, its outbox rows."""
-    from_status = referral.status
-    if action == "expire":
-        reason_code, note = _expiry_reason(referral, now)
-    elif action == "escalate":
-        reason_code = "not_acknowledged"
-        note = "No answer yet: the partner and the crew's organisation were told."
-    referral.status = rule.target
-    changed = ["status", "updated_at"]
-    if action == "acknowledge":
-        referral.acknowledged_at = now
-        changed.append("acknowledged_at")
-    elif action == "accept":
-        referral.answered_at = now
-        changed.append("answered_at")
-    elif action == "decline":
-        referral.decline_reason = reason_code
-        referral.decline_note = note
-        referral.answered_at = now
-        changed += ["decline_reason", "decline_note", "answered_at"]
-    elif action == "complete":
-        referral.outcome = outcome
-        changed.append("outcome")
-    elif action == "cancel":
-        referral.cancel_reason = note
-        changed.append("cancel_reason")
-    if rule.target in CLOSED_STATUSES:
-        referral.closed_at = now
-        changed.append("closed_at")
-    if rule.target in SLOT_RELEASING and referral.holds_slot:
-        referral.holds_slot = False
-        changed.append("holds_slot")
-        # Give the slot back, unless the partner has since stopped counting slots.
-        service_slot_return(service_id=referral.service_id)
-    referral.save(update_fields=changed)
-
-    event = ReferralEvent.objects.create(
-        referral=referral,
-        from_status=from_status,
-        to_status=rule.target,
-        actor=user,
-        actor_organisation_id=getattr(user, "organisation_id", None),
-        reason_code=reason_code,
-        note=note if action != "complete" else outcome,
-        action=action,
-    )
-    if rule.emits:
-        _emit(event)
-    return event
-
-
-def _is_escalation_due(referral: Referral, now: datetime) -> bool:
-    return (
-        referral.escalate_due_at is not None
-        and referral.escalate_due_at <= now
-        and referral.escalated_at is None
-    )
-
-
-def referrals_escalate_overdue(*, now: datetime | None = None) -> int:
-    """Escalate referrals still unacknowledged past their urgency's deadline; returns how
-    many. Each is escalated once (see referral_transition's "escalate")."""
-    now = now or timezone.now()
-    due = Referral.objects.filter(
-        status=Status.SENT, escalate_due_at__lte=now, escalated_at__isnull=True
-    ).values_list("id", flat=True)
-    escalated = 0
-    for referral_id in list(due[:1000]):
-        try:
-            referral_transition(referral_id=referral_id, user=None, action="escalate", now=now)
-        except Conflict:
-            continue  # acknowledged, or escalated by another sweep, since our query
-        escalated += 1
-    return escalated
-
-
-def referrals_expire_overdue(*, now: datetime | None = None) -> int:
-    """Expire referrals nobody acknowledged or answered in time; returns how many expired."""
-    now = now or timezone.now()
-    overdue = Referral.objects.filter(
-        Q(status=Status.SENT, acknowledge_due_at__lte=now)
-        | Q(status__in=[Status.SENT, Status.ACKNOWLEDGED], answer_due_at__lte=now)
-    ).values_list("id", flat=True)
-    expired = 0
-    for referral_id in list(overdue[:1000]):
-        try:
-            referral_transition(referral_id=referral_id, user=None, action="expire", now=now)
-        except Conflict:
-            continue  # answered between our query and the lock: nothing to expire
-        expired += 1
+    try:
+        expired = referrals_expire_overdue(now=now)
+        referrals_escalate_overdue(now=now)
+        idempotency_keys_purge(now=now)
+    except Exception:
+        # One bad pass must not stop the loop that calls us; the next pass tries again.
+        logger.exception("referral sweep failed; will try again on the next pass")
+        return 0
     return expired
 
 
 # --- audit and privacy ---------------------------------------------------------------
-
-
-def patient_access_record(
-    *,
-    user,
-    referral: Referral | None = None,
-    referral_id=None,
-    channel: str,
-    request=None,
-    resource: str = PatientAccess.Resource.DETAIL,
-    outcome: str = PatientAccess.Outcome.GRANTED,
-) -> PatientAccess:
-    """Record a read (or a refused try) of a referral's patient details: who, from where.
-
-    Who is kept as text as well as a link, so the row outlives the user's account.
-    """
-    if channel not in PatientAccess.Channel.values:
-        raise ValueError(f"unknown channel {channel!r}")
-    known = getattr(user, "pk", None) is not None
-    organisation = getattr(user, "organisation", None) if known else None
-    if referral_id is None and referral is not None:
-        referral_id = referral.pk
-    try:
-        reference = uuid.UUID(str(referral_id))
-    except ValueError:
-        reference = uuid.UUID(int=0)  # not even a UUID: the try is kept, the id cannot be
-    return PatientAccess.objects.create(
-        referral=referral,
-        referral_ref=reference,
-        user=user if known else None,
-        username=user.get_username() if known else "",
-        organisation_name=organisation.name if organisation else "",
-        role=getattr(user, "role", "") if known else "",
-        channel=channel,
-        resource=resource,
-        outcome=outcome,
-        ip_address=client_ip(request) if request is not None else None,
-        user_agent=client_user_agent(request) if request is not None else "",
-    )
 
 
 def referral_read(

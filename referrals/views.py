@@ -7,7 +7,7 @@ show a patient's details record the read (patient_access_record, channel "page")
 
 from __future__ import annotations
 
-import time
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -23,6 +23,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -35,12 +36,18 @@ from directory.models import Borough, Service, Sex
 from directory.search import search_query_from_params
 from directory.selectors import Reason, service_referral_problem
 from directory.timing import MAX_WITHIN_MINUTES
-from referrals import selectors, services
+from referrals import machine, selectors, services
 from referrals.api import ObservationsSerializer, ReferralCreateApi
 from referrals.idempotency import idempotent_response
-from referrals.models import DeclineReason, Mobility, PatientAccess, Status, Urgency
+from referrals.models import (
+    OPEN,
+    OPEN_STATUSES,
+    IdempotencyKey,
+    Mobility,
+    PatientAccess,
+    Urgency,
+)
 
-UNANSWERED = (Status.SENT, Status.ACKNOWLEDGED)
 INBOX_SIZE = 100  # the inbox shows every unanswered referral and the most recent others
 
 
@@ -369,23 +376,53 @@ def _domain_error_to_form(form: ReferForm, error: DomainError) -> None:
         form.add_error(None, error.message)
 
 
-def _referral_create_once(*, user, key: str, body: dict, validated: dict) -> str:
-    """Create the referral once per key; returns its id. A double tap waits for the first."""
+def _referral_create_once(*, user, key: str, body: dict, validated: dict) -> str | None:
+    """Create the referral once per key; returns its id, or None while a first tap with
+    this key is still being saved (the caller sends the crew to wait for it, never here)."""
 
     def create() -> tuple[int, dict]:
         referral = services.referral_create(user=user, data=validated)
         # Only the id is kept with the key: no patient detail is stored twice.
         return 201, {"id": str(referral.id)}
 
-    for _attempt in range(20):
-        try:
-            _status, answer = idempotent_response(user=user, key=key, body=body, create=create)
-            return answer["id"]
-        except Conflict as exc:
-            if exc.code != "request_in_flight":
-                raise
-            time.sleep(0.25)  # the first tap is still being saved: its answer is ours too
-    raise Conflict("The referral is still being sent. Try again.", code="request_in_flight")
+    try:
+        _status, answer = idempotent_response(user=user, key=key, body=body, create=create)
+    except Conflict as exc:
+        if exc.code != "request_in_flight":
+            raise
+        return None
+    return answer["id"]
+
+
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The sending page asks again every second, this many times, before saying it gave up.
+SENDING_TRIES = 20
+
+
+@crew_page
+@require_GET
+def referral_sending(request: HttpRequest, key: str) -> HttpResponse:
+    """Where a double tap waits for the first tap's referral: the browser asks again each
+    second (a Refresh header) and is sent on to the referral's status once it is saved;
+    the server never waits. Only the crew's own form key is looked up."""
+    found = (
+        IdempotencyKey.objects.filter(user=request.user, key=key, completed_at__isnull=False)
+        .values_list("response_body", flat=True)
+        .first()
+    )
+    if found and found.get("id"):
+        return redirect("referral-status", referral_id=found["id"])
+    try:
+        tries = min(max(int(request.GET.get("try", "0")), 0), SENDING_TRIES)
+    except ValueError:
+        tries = 0
+    again = f"{reverse('referral-sending', args=[key])}?try={tries + 1}"
+    context = {"gave_up": tries >= SENDING_TRIES, "again": again}
+    response = render(request, "crew/refer_sending.html", context)
+    if not context["gave_up"]:
+        response["Refresh"] = f"1; url={again}"
+    add_never_cache_headers(response)
+    return response
 
 
 def _refusal_message(service: Service, reason: str) -> str:
@@ -470,7 +507,9 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
     if address_problem and not form.has_error("address"):
         form.add_error("address", address_problem)
     key = form.cleaned_data.get("idempotency_key") or ""
-    if not key:
+    # The page's own keys are hex; anything else did not come from our form, and a key
+    # must fit in the sending page's address.
+    if not FORM_KEY.fullmatch(key):
         form.add_error(None, "The form has expired. Check the details and send it again.")
         form.data = form.data.copy()
         form.data["idempotency_key"] = uuid.uuid4().hex
@@ -502,6 +541,8 @@ def refer(request: HttpRequest, service_id: int) -> HttpResponse:
             page,
             status=exc.status_code if exc.status_code != 422 else 400,
         )
+    if referral_id is None:
+        return redirect("referral-sending", key=key)
     return redirect("referral-status", referral_id=referral_id)
 
 
@@ -539,6 +580,7 @@ def referral_status(request: HttpRequest, referral_id) -> HttpResponse:
     )
     context = _timeline_context(request.user, referral)
     context["cancel_error"] = request.session.pop("cancel_error", None)
+    context["cancel"] = machine.TRANSITIONS["cancel"]
     response = render(request, "crew/referral_status.html", context)
     add_never_cache_headers(response)  # patient details: never kept by a browser or proxy
     return response
@@ -555,7 +597,7 @@ def referral_status_live(request: HttpRequest, referral_id) -> HttpResponse:
         context = _timeline_context(request.user, referral)
         return {
             "status": referral.status,
-            "done": not referral.is_open,
+            "done": referral.is_closed,
             "actions": context["actions"],
             "html": render_to_string("crew/_status_live.html", context, request=request),
         }
@@ -575,11 +617,12 @@ def referral_cancel(request: HttpRequest, referral_id) -> HttpResponse:
     except DomainError as exc:
         if exc.status_code == 403:
             raise PermissionDenied from exc
-        message = "Enter why you are cancelling the referral" if exc.fields else exc.message
+        refused = machine.refused_inputs("cancel", exc)
+        message = refused[0].page_error if refused else exc.message
         # Shown once on the status page after the redirect (no patient detail in it).
         request.session["cancel_error"] = message
         return redirect("referral-status", referral_id=referral.id)
-    messages.success(request, "Referral cancelled")
+    messages.success(request, machine.TRANSITIONS["cancel"].done)
     return redirect("referral-status", referral_id=referral.id)
 
 
@@ -603,13 +646,13 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
 def _inbox_context(user) -> dict:
     referrals = selectors.referral_list(user=user, filters={}).annotate(
         answered=Case(
-            When(status__in=UNANSWERED, then=Value(0)),
+            When(OPEN, then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         )
     )
     rows = list(referrals.order_by("answered", "-created_at")[:INBOX_SIZE])
-    unanswered = selectors.referral_list(user=user, filters={"status": list(UNANSWERED)}).count()
+    unanswered = selectors.referral_list(user=user, filters={"status": list(OPEN_STATUSES)}).count()
     return {"referrals": rows, "unanswered": unanswered}
 
 
@@ -633,15 +676,31 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
     return _live_answer(request, selectors.referral_list_version(user=request.user), answer)
 
 
+ANSWERS = {rule.action: rule for rule in machine.answer_actions(machine.ANSWERER)}
+
+
+def _input_field(wanted: machine.Input) -> forms.Field:
+    # The page only carries values: referral_transition judges them with the table's rules.
+    if wanted.choices is not None:
+        return forms.ChoiceField(label=wanted.label, choices=wanted.choices.choices, required=False)
+    return forms.CharField(label=wanted.label, required=False)
+
+
 class AnswerForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[(a, a) for a in ("acknowledge", "accept", "decline", "complete")]
-    )
-    reason_code = forms.ChoiceField(
-        label="Why are you declining?", choices=DeclineReason.choices, required=False
-    )
-    note = forms.CharField(label="Tell the crew more (optional)", required=False)
-    outcome = forms.CharField(label="Outcome", required=False)
+    """The partner's answer: an action of the table and the inputs its rows take."""
+
+    action = forms.ChoiceField(choices=[(action, rule.label) for action, rule in ANSWERS.items()])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for rule in ANSWERS.values():
+            for wanted in rule.inputs:
+                self.fields.setdefault(wanted.name, _input_field(wanted))
+
+    def transition_inputs(self) -> dict[str, str]:
+        """The inputs the chosen action takes, as referral_transition's keywords."""
+        rule = ANSWERS[self.cleaned_data["action"]]
+        return {wanted.name: self.cleaned_data.get(wanted.name) or "" for wanted in rule.inputs}
 
 
 def _partner_referral_page(
@@ -655,7 +714,7 @@ def _partner_referral_page(
             request=request,
         )
     context = _timeline_context(request.user, referral)
-    context.update({"form": form, "decline_reasons": DeclineReason.choices})
+    context.update({"form": form, "answers": ANSWERS})
     response = render(request, "partner/referral.html", context, status=status)
     add_never_cache_headers(response)  # patient details: never kept by a browser or proxy
     return response
@@ -680,24 +739,17 @@ def partner_referral(request: HttpRequest, referral_id) -> HttpResponse:
             referral_id=referral.id,
             user=request.user,
             action=action,
-            reason_code=form.cleaned_data["reason_code"] if action == "decline" else "",
-            note=form.cleaned_data["note"] if action == "decline" else "",
-            outcome=form.cleaned_data["outcome"] if action == "complete" else "",
+            **form.transition_inputs(),
         )
     except DomainError as exc:
         if exc.status_code == 403:
             raise PermissionDenied from exc
-        if "reason_code" in exc.fields:
-            form.add_error("reason_code", "Select why you are declining the referral")
-        else:
+        refused = machine.refused_inputs(action, exc)
+        for wanted in refused:
+            form.add_error(wanted.name, wanted.page_error or exc.message)
+        if not refused:
             form.add_error(None, exc.message)
         referral.refresh_from_db()
         return _partner_referral_page(request, referral, form, status=exc.status_code)
-    done = {
-        "acknowledge": "acknowledged",
-        "accept": "accepted",
-        "decline": "declined",
-        "complete": "completed",
-    }
-    messages.success(request, f"Referral {done[action]}")
+    messages.success(request, ANSWERS[action].done)
     return redirect("partner-referral", referral_id=referral.id)

@@ -99,6 +99,7 @@ ROUTES: dict[str, Route] = {
     "logout/": Route(None, writes={"POST": EVERYONE}, public="signing out needs no rights"),
     "search/": Route(CREWS),
     "refer/<int:service_id>/": Route(CREWS, writes={"POST": CREWS}),
+    "refer/sending/<slug:key>/": Route(CREWS),
     "referrals/": Route(CREWS),
     "referrals/<uuid:referral_id>/": Route({"crew"}),
     "referrals/<uuid:referral_id>/live/": Route({"crew"}),
@@ -241,6 +242,7 @@ def url_for(route: str, world) -> str:
         "<int:endpoint_id>": str(world["endpoint"].pk),
         "<int:delivery_id>": str(world["delivery"].pk),
         "<slug:name>": "weekly",
+        "<slug:key>": "0123abcd",
     }
     for placeholder, value in values.items():
         route = route.replace(placeholder, value)

@@ -4,7 +4,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from directory.models import Role
-from referrals.models import Referral, Status
+from referrals.models import IdempotencyKey, Referral, Status
 from tests.factories import ServiceFactory, UserFactory
 from tests.referrals.factories import TEST_NHS_NUMBER
 
@@ -287,3 +287,68 @@ def test_it_says_when_a_closed_service_opens(as_user, crew, provider, postcode):
     weekly = ServiceFactory(organisation=provider, hours=[(later.weekday(), "08:00", "12:00")])
     page = as_user(crew).get(f"/refer/{weekly.pk}/").content.decode()
     assert f"Closed now: opens 08:00, {later:%A} {later.day} {later:%B}" in page
+
+
+def _first_tap_still_saving(client, service) -> str:
+    """The state a double tap meets while the first tap's transaction has not committed:
+    its key is taken and has no answer yet (SQLite cannot hold two writers, so it is set)."""
+    client.post(f"/refer/{service.pk}/", _form())
+    IdempotencyKey.objects.update(completed_at=None, response_body=None, created_at=timezone.now())
+    return str(Referral.objects.get().id)
+
+
+def test_it_sends_a_second_tap_to_wait_on_a_page_rather_than_in_the_request(as_user, crew, service):
+    client = as_user(crew)
+    _first_tap_still_saving(client, service)
+    second = client.post(f"/refer/{service.pk}/", _form())
+    assert second.status_code == 302
+    assert second["Location"] == f"/refer/sending/{KEY}/"
+    assert Referral.objects.count() == 1
+
+
+def test_it_asks_again_each_second_while_the_first_tap_is_saving(as_user, crew, service):
+    client = as_user(crew)
+    _first_tap_still_saving(client, service)
+    page = client.get(f"/refer/sending/{KEY}/")
+    assert page.status_code == 200
+    assert page["Refresh"] == f"1; url=/refer/sending/{KEY}/?try=1"
+    assert "Sending the referral" in page.content.decode()
+
+
+def test_it_moves_on_to_the_referrals_status_once_the_first_tap_is_saved(as_user, crew, service):
+    client = as_user(crew)
+    referral_id = _first_tap_still_saving(client, service)
+    IdempotencyKey.objects.update(
+        completed_at=timezone.now(), response_status=201, response_body={"id": referral_id}
+    )
+    page = client.get(f"/refer/sending/{KEY}/?try=3")
+    assert page.status_code == 302
+    assert page["Location"] == f"/referrals/{referral_id}/"
+
+
+def test_it_stops_asking_and_points_to_the_crews_referrals_after_twenty_tries(
+    as_user, crew, service
+):
+    client = as_user(crew)
+    _first_tap_still_saving(client, service)
+    page = client.get(f"/refer/sending/{KEY}/?try=20")
+    assert "Refresh" not in page
+    assert "may not have been sent" in page.content.decode()
+
+
+def test_it_never_shows_another_users_referral_from_the_sending_page(
+    as_user, crew, service, ambulance_trust
+):
+    _first_tap_still_saving(as_user(crew), service)
+    IdempotencyKey.objects.update(completed_at=timezone.now(), response_body={"id": "x"})
+    other = UserFactory(organisation=ambulance_trust, role=Role.CREW)
+    page = as_user(other).get(f"/refer/sending/{KEY}/")
+    assert page.status_code == 200
+    assert "Refresh" in page
+
+
+def test_it_treats_a_key_not_made_by_the_form_as_an_expired_form(as_user, crew, service):
+    answer = as_user(crew).post(f"/refer/{service.pk}/", _form(idempotency_key="a/b?c"))
+    assert answer.status_code == 400
+    assert "The form has expired" in answer.content.decode()
+    assert Referral.objects.count() == 0

@@ -155,3 +155,12 @@ def test_it_tells_the_page_cancel_is_gone_once_declined(as_user, crew, partner, 
     answer = client.get(f"/referrals/{referral.id}/live/").json()
     assert answer["actions"] == []
     assert answer["done"] is True
+
+
+def test_it_keeps_polling_an_accepted_referral_that_may_still_be_completed(
+    as_user, crew, partner, service
+):
+    referral = referral_in(Status.ACCEPTED, crew=crew, partner=partner, service=service)
+    page = as_user(crew).get(f"/referrals/{referral.id}/").content.decode()
+    assert 'data-live-done="true"' not in page
+    assert "Cancel referral" in page  # the button's label from the transition table

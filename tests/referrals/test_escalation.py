@@ -10,7 +10,6 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.models import Delivery, Endpoint
-from integrations.services import referrals_expire_due
 from referrals import services
 from referrals.models import ReferralEvent
 from tests.referrals.factories import validated
@@ -98,12 +97,12 @@ def test_each_urgency_has_its_own_deadline(crew, service, settings):
     assert _escalations(referral).count() == 1
 
 
-def test_the_sweep_that_expires_referrals_escalates_them(crew, service, settings):
+def test_the_referrals_sweep_that_expires_referrals_escalates_them_once(crew, service, settings):
     settings.ESCALATE_WITHIN_1H_MINUTES = 10
     referral = _send(crew, service, now=timezone.now() - timedelta(minutes=15))
 
-    referrals_expire_due()
-    referrals_expire_due()
+    services.referrals_sweep()
+    services.referrals_sweep()
 
     assert _escalations(referral).count() == 1
 

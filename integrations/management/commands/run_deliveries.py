@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
 from integrations import services
-from referrals.services import referrals_purge_by_policy
+from referrals.services import referrals_purge_by_policy, referrals_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool = False, threads: int = 4, **options) -> None:
         if once:
             referrals_purge_by_policy()
-            expired = services.referrals_expire_due()
+            expired = referrals_sweep()
             sent = services.deliveries_send_due()
             self.stdout.write(f"{sent} deliveries attempted, {expired} referrals expired")
             return
@@ -76,7 +76,8 @@ class Command(BaseCommand):
                 close_old_connections()
                 try:
                     if time.monotonic() - last_expiry >= settings.DELIVERY_SWEEP_SECONDS:
-                        services.referrals_expire_due()
+                        # The referrals' own sweep, as beat runs it when there is a broker.
+                        referrals_sweep()
                         last_expiry = time.monotonic()
                     # The retention purge, as beat runs it when there is a broker.
                     if time.monotonic() - last_purge >= settings.PATIENT_DETAILS_PURGE_SECONDS:
