@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "directory",
     "referrals",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [

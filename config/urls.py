@@ -12,7 +12,7 @@ urlpatterns = [
         name="admin-import-services",
     ),
     path("admin/", admin.site.urls),
-    path("api/v1/reports/", include("referrals.reports_api_urls")),
+    path("api/v1/reports/", include("reports.api_urls")),
     # FHIR R4: $process-message and HealthcareService (integrations/fhir_api.py).
     path("api/v1/fhir/", include("integrations.fhir_urls")),
     path("api/v1/", include("directory.urls")),
@@ -28,7 +28,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
         name="api-docs",
     ),
-    path("reports/", include("referrals.reports_urls")),
+    path("reports/", include("reports.urls")),
     path("", include("config.site_urls")),
 ]
 

@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 
 from directory.models import Borough, Category, Organisation, SearchLog
-from referrals import reports, reports_views
 from referrals.demo import seed_activity
 from referrals.models import Referral
+from reports import selectors as reports
+from reports import views as reports_views
 from tests.factories import OrganisationFactory, ServiceFactory, category
 
 CHARTS = ["weekly", "acceptance", "response", "gaps"]

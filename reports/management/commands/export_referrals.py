@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from config.errors import DomainError
-from referrals import reports
+from reports import selectors as reports
 
 XLSX_MAX_ROWS = 1_048_575
 

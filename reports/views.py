@@ -27,7 +27,7 @@ from pygal.style import Style
 from config.errors import DomainError
 from directory.models import ICS, Borough, Category, Service
 from directory.permissions import can_read_reports
-from referrals import reports
+from reports import selectors as reports
 
 WEEKS_SHOWN = 12
 OUTCOMES = [

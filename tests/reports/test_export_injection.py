@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from referrals import reports
+from reports import selectors as reports
 from tests.factories import OrganisationFactory, ServiceFactory
 from tests.referrals.factories import referral_create
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from referrals import reports_views
+from reports import views as reports_views
 
 app_name = "reports"
 

@@ -7,10 +7,10 @@ import pytest
 
 from config.errors import DomainError
 from directory.models import Organisation, SearchLog
-from referrals import reports
 from referrals.demo import fictional_referral, save_backdated
 from referrals.models import DeclineReason, Status
-from referrals.reports import ReportFilters, gap_report, referral_report, referral_totals
+from reports import selectors as reports
+from reports.selectors import ReportFilters, gap_report, referral_report, referral_totals
 from tests.factories import (
     LocationFactory,
     OrganisationFactory,

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from config.errors import DomainError
 from directory.permissions import RolePermission, can_read_reports
-from referrals import reports
+from reports import selectors as reports
 
 FORMATS = ("json", "csv", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit less the header row

@@ -11,10 +11,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from directory.models import Organisation
-from referrals import reports
 from referrals.demo import seed_activity
 from referrals.models import Referral
 from referrals.nhs_number import nhs_number_is_valid
+from reports import selectors as reports
 from tests.factories import LocationFactory, OrganisationFactory, ServiceFactory, borough, category
 
 GROUPINGS = reports.GROUP_BY_CHOICES

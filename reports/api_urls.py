@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from referrals import reports_api
+from reports import api as reports_api
 
 app_name = "reports-api"
 
