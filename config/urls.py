@@ -2,15 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from directory.admin_import import services_import_view
-
 urlpatterns = [
     # Operators' services import (HSDS JSON or CSV), before the admin's own catch-all.
-    path(
-        "admin/import-services/",
-        admin.site.admin_view(services_import_view),
-        name="admin-import-services",
-    ),
+    path("admin/", include("directory.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/reports/", include("reports.api_urls")),
     # FHIR R4: $process-message and HealthcareService (integrations/fhir_api.py).

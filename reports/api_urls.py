@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from reports import api as reports_api
+from reports import api
 
 app_name = "reports-api"
 
 urlpatterns = [
-    path("referrals/", reports_api.ReferralReportApi.as_view(), name="referrals"),
-    path("referrals/rows/", reports_api.ReferralExtractApi.as_view(), name="referral-rows"),
-    path("gaps/", reports_api.GapReportApi.as_view(), name="gaps"),
+    path("referrals/", api.ReferralReportApi.as_view(), name="referrals"),
+    path("referrals/rows/", api.ReferralExtractApi.as_view(), name="referral-rows"),
+    path("gaps/", api.GapReportApi.as_view(), name="gaps"),
 ]

@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from reports import views as reports_views
+from reports import views
 
 app_name = "reports"
 
 urlpatterns = [
-    path("", reports_views.reports_page, name="index"),
-    path("charts/<slug:name>.svg", reports_views.reports_chart, name="chart"),
+    path("", views.reports_page, name="index"),
+    path("charts/<slug:name>.svg", views.reports_chart, name="chart"),
 ]
