@@ -10,7 +10,7 @@ production. Every delivery must still be in the outbox afterwards.
 
 Not a test. Uses its own database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/fd_deliveries_bench, created if missing) and the data of
-bench/referrals.py. The last line printed is one JSON object.
+bench/referrals_setup.py. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ os.environ.setdefault(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fd_deliveries_bench"
 )
 
-from bench import referrals as base  # noqa: E402
+from bench import referrals_setup as base  # noqa: E402
 
 
 def _silent_broker() -> str:
@@ -64,7 +64,7 @@ def main() -> None:
     broker = _dead_broker() if args.broker == "dead" else _silent_broker()
     os.environ.update(base.BENCH_ENV)
     os.environ["CELERY_BROKER_URL"] = broker
-    base._ensure_database()
+    base.ensure_database()
     import django
 
     django.setup()
@@ -76,7 +76,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(
         f"creates with the broker {args.broker} ({broker}) on {base.BENCH_DB}; "
-        f"{os.cpu_count()} CPUs; load {base._load()}",
+        f"{os.cpu_count()} CPUs; load {base.load_now()}",
         flush=True,
     )
     data = base.setup_data()
@@ -106,20 +106,20 @@ def main() -> None:
     before = Delivery.objects.filter(status=Delivery.Status.PENDING).count()
     timings = creates(args.requests, 600_000)
     waiting = Delivery.objects.filter(status=Delivery.Status.PENDING).count() - before
-    p50, p95 = statistics.median(timings), base._percentile(timings, 0.95)
+    p50, p95 = statistics.median(timings), base.percentile(timings, 0.95)
     print(
         f"create with no broker ({len(baseline)} requests): "
         f"p50 {statistics.median(baseline):.1f} ms, "
-        f"p95 {base._percentile(baseline, 0.95):.1f} ms, max {max(baseline):.1f} ms",
+        f"p95 {base.percentile(baseline, 0.95):.1f} ms, max {max(baseline):.1f} ms",
         flush=True,
     )
     print(
         f"create with the broker {args.broker} ({len(timings)} requests): p50 {p50:.1f} ms, "
         f"p95 {p95:.1f} ms, first {timings[0]:.1f} ms, max {max(timings):.1f} ms; "
-        f"{waiting} deliveries waiting in the outbox   [load {base._load()}]",
+        f"{waiting} deliveries waiting in the outbox   [load {base.load_now()}]",
         flush=True,
     )
-    base._cancel_waiting_deliveries()
+    base.cancel_waiting_deliveries()
     print(
         json.dumps(
             {

@@ -65,7 +65,7 @@ FHIR_ERROR_SCHEMA = {
 
 
 FHIR_MEDIA_TYPES = ("application/fhir+json", "application/json")
-# Reports answer ?format=csv and ?format=xlsx as files (referrals/reports_api.py).
+# Reports answer ?format=csv and ?format=xlsx as files (reports/api.py).
 REPORT_FILES = {
     "text/csv": {"schema": {"type": "string"}},
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {

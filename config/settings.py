@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "directory",
     "referrals",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -162,7 +163,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.navigation.navigation",  # pages: header links by role
+                "directory.navigation.navigation",  # pages: header links by role
             ],
         },
     },

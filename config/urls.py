@@ -2,17 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from directory.admin_import import services_import_view
-
 urlpatterns = [
     # Operators' services import (HSDS JSON or CSV), before the admin's own catch-all.
-    path(
-        "admin/import-services/",
-        admin.site.admin_view(services_import_view),
-        name="admin-import-services",
-    ),
+    path("admin/", include("directory.admin_urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/reports/", include("referrals.reports_api_urls")),
+    path("api/v1/reports/", include("reports.api_urls")),
     # FHIR R4: $process-message and HealthcareService (integrations/fhir_api.py).
     path("api/v1/fhir/", include("integrations.fhir_urls")),
     path("api/v1/", include("directory.urls")),
@@ -28,7 +22,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
         name="api-docs",
     ),
-    path("reports/", include("referrals.reports_urls")),
+    path("reports/", include("reports.urls")),
     path("", include("config.site_urls")),
 ]
 

@@ -21,13 +21,13 @@ from rest_framework.views import APIView
 
 from config.errors import DomainError
 from directory.models import Service
-from integrations.fhir_bars import (
+from integrations.fhir_answers import (
     FhirInputError,
     answer_from_message,
-    healthcare_service,
     operation_outcome,
     response_bundle,
 )
+from integrations.fhir_bars import healthcare_service
 from referrals.services import referral_transition
 
 

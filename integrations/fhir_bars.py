@@ -1,16 +1,13 @@
-"""The full BaRS-style FHIR R4 referral message, both ways.
+"""The full BaRS-style FHIR R4 referral message, out to a partner.
 
-Out: for an endpoint with `full_message` on, each referral event is sent as a message
-Bundle carrying the patient: MessageHeader (event servicerequest-request, reason new,
-update or cancelled), ServiceRequest, Patient, Encounter, the referring and receiving
-Organizations, the HealthcareService and, for a safeguarding concern, a Flag. It is built
-at send time from the referral as it is then (so a purged referral sends no identifiers
-and nothing with patient details is kept in the outbox), and every send is recorded as a
-patient-detail disclosure (referrals.services.patient_access_record).
-
-In: a receiver answers with a servicerequest-response message, parsed here into one
-action of the referral state machine (acknowledge, accept, decline with a reason code,
-complete); integrations.fhir_api hands it to referrals.services.referral_transition.
+For an endpoint with `full_message` on, each referral event is sent as a message Bundle
+carrying the patient: MessageHeader (event servicerequest-request, reason new, update or
+cancelled), ServiceRequest, Patient, Encounter, the referring and receiving Organizations,
+the HealthcareService and, for a safeguarding concern, a Flag. It is built at send time
+from the referral as it is then (so a purged referral sends no identifiers and nothing with
+patient details is kept in the outbox), and every send is recorded as a patient-detail
+disclosure (referrals.services.patient_access_record). The answers coming back are read by
+integrations/fhir_answers.py.
 
 Every resource is a fhir.resources (R4B, which matches R4 for these) model, so a Bundle
 that would not validate fails here, never at the partner.
@@ -19,7 +16,6 @@ that would not validate fails here, never at the partner.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -31,12 +27,10 @@ from fhir.resources.R4B.flag import Flag
 from fhir.resources.R4B.healthcareservice import HealthcareService
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.messageheader import MessageHeader
-from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import ValidationError
 
 from integrations.fhir import BARS_EVENTS, FHIR_PRIORITY, FHIR_STATUS, ODS_SYSTEM
 
@@ -46,22 +40,23 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FHIR_GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
 
 
-def _system(name: str) -> str:
+def our_system(name: str) -> str:
+    """A code system or definition of ours, named under the site's own address."""
     return f"{settings.SITE_URL}/fhir/{name}"
 
 
-def _urn(seed: str) -> str:
+def stable_urn(seed: str) -> str:
     # Stable per delivery and resource: a retry sends the same resource ids.
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
 
 
-def _uuid_of(urn: str) -> str:
+def uuid_of(urn: str) -> str:
     return urn.removeprefix("urn:uuid:")
 
 
 def _organization(organisation, urn: str) -> Organization:
     return Organization(
-        id=_uuid_of(urn),
+        id=uuid_of(urn),
         identifier=[Identifier(system=ODS_SYSTEM, value=organisation.ods_code)],
         name=organisation.name,
         active=True,
@@ -70,7 +65,7 @@ def _organization(organisation, urn: str) -> Organization:
 
 def _category(category) -> CodeableConcept:
     return CodeableConcept(
-        coding=[Coding(system=_system("category"), code=category.code, display=category.name)]
+        coding=[Coding(system=our_system("category"), code=category.code, display=category.name)]
     )
 
 
@@ -113,8 +108,8 @@ def healthcare_service(service, *, organisation_reference: Reference | None = No
     return HealthcareService(
         id=str(service.uuid),
         identifier=[
-            Identifier(system=_system("service"), value=str(service.uuid)),
-            Identifier(system=_system("service-id"), value=str(service.pk)),
+            Identifier(system=our_system("service"), value=str(service.uuid)),
+            Identifier(system=our_system("service-id"), value=str(service.pk)),
         ],
         active=service.active,
         providedBy=organisation_reference
@@ -160,7 +155,7 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
     referral = event.referral
     service = referral.service
     urn = {
-        name: _urn(f"{message_id}/{name}")
+        name: stable_urn(f"{message_id}/{name}")
         for name in (
             "MessageHeader",
             "Patient",
@@ -178,7 +173,7 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
     referrer = _organization(referral.referring_organisation, urn["Referrer"])
     receiver = _organization(service.organisation, urn["Receiver"])
     header = MessageHeader(
-        id=_uuid_of(urn["MessageHeader"]),
+        id=uuid_of(urn["MessageHeader"]),
         eventCoding=Coding(system=BARS_EVENTS, code="servicerequest-request"),
         reason=CodeableConcept(coding=[Coding(system=BARS_REASON, code=reason)]),
         destination=[{"endpoint": destination, "receiver": Reference(reference=urn["Receiver"])}],
@@ -187,7 +182,7 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
         focus=[Reference(reference=request_urn)],
     )
 
-    patient_fields: dict[str, Any] = {"id": _uuid_of(urn["Patient"])}
+    patient_fields: dict[str, Any] = {"id": uuid_of(urn["Patient"])}
     if referral.nhs_number:
         patient_fields["identifier"] = [
             Identifier(system=NHS_NUMBER_SYSTEM, value=referral.nhs_number)
@@ -217,13 +212,13 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
     patient = Patient(**patient_fields)
 
     encounter = Encounter(
-        id=_uuid_of(urn["Encounter"]),
+        id=uuid_of(urn["Encounter"]),
         status="in-progress",
         # FLD: the crew sees the patient where they are, not at a care site.
         class_fhir=Coding(
             system="http://terminology.hl7.org/CodeSystem/v3-ActCode", code="FLD", display="field"
         ),
-        identifier=[Identifier(system=_system("incident"), value=referral.incident_reference)],
+        identifier=[Identifier(system=our_system("incident"), value=referral.incident_reference)],
         subject=Reference(reference=urn["Patient"]),
         serviceProvider=Reference(reference=urn["Referrer"]),
     )
@@ -232,12 +227,12 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
     if referral.safeguarding_concern:
         flags.append(
             Flag(
-                id=_uuid_of(urn["Flag"]),
+                id=uuid_of(urn["Flag"]),
                 status="active",
                 category=[
                     CodeableConcept(
                         coding=[
-                            Coding(system=_system("flag-category"), code="safeguarding"),
+                            Coding(system=our_system("flag-category"), code="safeguarding"),
                         ],
                         text="Safeguarding",
                     )
@@ -253,9 +248,9 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
     status = "revoked" if reason == "cancelled" else FHIR_STATUS.get(event.to_status, "unknown")
     request_fields: dict[str, Any] = {
         "id": str(referral.pk),
-        "identifier": [Identifier(system=_system("referrals"), value=str(referral.pk))],
+        "identifier": [Identifier(system=our_system("referrals"), value=str(referral.pk))],
         "extension": [
-            {"url": _system("StructureDefinition/referral-status"), "valueCode": event.to_status}
+            {"url": our_system("StructureDefinition/referral-status"), "valueCode": event.to_status}
         ],
         "status": status,
         "intent": "order",
@@ -299,7 +294,7 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
         *[(urn["Flag"], flag) for flag in flags],
     ]
     bundle = Bundle(
-        id=_uuid_of(urn["Bundle"]),
+        id=uuid_of(urn["Bundle"]),
         type="message",
         timestamp=at.isoformat(),
         entry=[
@@ -307,161 +302,3 @@ def full_message_bundle(*, message_id: str, event, destination: str, at) -> dict
         ],
     )
     return bundle.model_dump(mode="json", exclude_none=True)
-
-
-# --- inbound: a receiver's answer ---------------------------------------------------------------
-
-
-class FhirInputError(Exception):
-    """A message we cannot act on: becomes an OperationOutcome with this status."""
-
-    def __init__(self, message: str, *, status: int = 400, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-
-
-@dataclass(frozen=True)
-class Answer:
-    referral_id: str
-    action: str
-    reason_code: str = ""
-    note: str = ""
-    request_header_id: str | None = None
-
-
-# MessageHeader.reason code -> (state-machine action, the ServiceRequest.status that fits it).
-RESPONSE_ACTIONS = {
-    "acknowledged": ("acknowledge", {"active"}),
-    "accepted": ("accept", {"active"}),
-    "declined": ("decline", {"revoked"}),
-    "rejected": ("decline", {"revoked"}),
-    "completed": ("complete", {"completed"}),
-}
-
-
-def answer_from_message(data: Any) -> Answer:
-    """Read a servicerequest-response message into one state-machine action.
-
-    The MessageHeader's reason code says what the receiver did (acknowledged, accepted,
-    declined or rejected, completed); its focus is the ServiceRequest we sent (its id is
-    the referral's). A decline names its reason in a ServiceRequest extension ending
-    /decline-reason (valueCode, one of our decline codes); the ServiceRequest's first note
-    becomes the event's note (or the outcome, on completion).
-    """
-    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
-        raise FhirInputError("Send a FHIR Bundle of type message.")
-    try:
-        bundle = Bundle.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ())) or "Bundle"
-        raise FhirInputError(
-            f"Not a valid FHIR R4 Bundle at {where}: {first.get('msg', '')}"
-        ) from None
-    if bundle.type != "message" or not bundle.entry:
-        raise FhirInputError("The Bundle must be of type message, MessageHeader first.")
-    header = bundle.entry[0].resource
-    if header is None or header.get_resource_type() != "MessageHeader":
-        raise FhirInputError("The first entry must be a MessageHeader.")
-    event = getattr(header, "eventCoding", None)
-    if event is None or event.code != "servicerequest-response":
-        raise FhirInputError("MessageHeader.eventCoding must be servicerequest-response.")
-    reasons = [c.code for c in (header.reason.coding or [])] if header.reason else []
-    known = [code for code in reasons if code in RESPONSE_ACTIONS]
-    if not known:
-        raise FhirInputError(
-            "MessageHeader.reason must say acknowledged, accepted, declined or completed."
-        )
-    action, statuses = RESPONSE_ACTIONS[known[0]]
-
-    if not header.focus:
-        raise FhirInputError("MessageHeader.focus must point at the ServiceRequest.")
-    target = header.focus[0].reference
-    request = next(
-        (
-            entry.resource
-            for entry in bundle.entry
-            if entry.resource is not None
-            and entry.resource.get_resource_type() == "ServiceRequest"
-            and (entry.fullUrl == target or f"ServiceRequest/{entry.resource.id}" == target)
-        ),
-        None,
-    )
-    if request is None:
-        raise FhirInputError("MessageHeader.focus does not resolve to a ServiceRequest entry.")
-    if request.status not in statuses:
-        raise FhirInputError(
-            f"ServiceRequest.status {request.status!r} does not fit the reason {known[0]!r}."
-        )
-    referral_id = request.id
-    if not referral_id:
-        referral_id = next(
-            (i.value for i in request.identifier or [] if (i.system or "").endswith("/referrals")),
-            None,
-        )
-    try:
-        referral_id = str(uuid.UUID(str(referral_id)))
-    except ValueError:
-        raise FhirInputError("The ServiceRequest's id is not one of our referrals.") from None
-
-    reason_code = ""
-    for extension in request.extension or []:
-        if (extension.url or "").endswith("/decline-reason"):
-            reason_code = extension.valueCode or ""
-    note = next((n.text for n in request.note or [] if n.text), "")
-    return Answer(
-        referral_id=referral_id,
-        action=action,
-        reason_code=reason_code,
-        note=note,
-        request_header_id=header.id,
-    )
-
-
-def response_bundle(*, answer: Answer, referral) -> dict[str, Any]:
-    """Our acknowledgement of a processed message: MessageHeader.response ok + the request."""
-    header_urn = _urn(f"response/{answer.request_header_id}/{referral.pk}/{referral.status}")
-    request_urn = "urn:uuid:" + str(referral.pk)
-    header = MessageHeader(
-        id=_uuid_of(header_urn),
-        eventCoding=Coding(system=BARS_EVENTS, code="servicerequest-response"),
-        source={"name": "frontdoor", "endpoint": settings.SITE_URL},
-        response={"identifier": answer.request_header_id or _uuid_of(header_urn), "code": "ok"},
-        focus=[Reference(reference=request_urn)],
-    )
-    request = ServiceRequest(
-        id=str(referral.pk),
-        extension=[
-            {"url": _system("StructureDefinition/referral-status"), "valueCode": referral.status}
-        ],
-        status=FHIR_STATUS.get(referral.status, "unknown"),
-        intent="order",
-        subject=Reference(display="See the referral"),
-    )
-    bundle = Bundle(
-        id=_uuid_of(_urn(f"{header_urn}/Bundle")),
-        type="message",
-        entry=[
-            BundleEntry(fullUrl=header_urn, resource=header),
-            BundleEntry(fullUrl=request_urn, resource=request),
-        ],
-    )
-    return bundle.model_dump(mode="json", exclude_none=True)
-
-
-ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict"}
-
-
-def operation_outcome(*, status: int, message: str, code: str | None = None) -> dict[str, Any]:
-    outcome = OperationOutcome(
-        issue=[
-            {
-                "severity": "error",
-                "code": code or ISSUE_CODES.get(status, "processing"),
-                "diagnostics": message,
-            }
-        ]
-    )
-    return outcome.model_dump(mode="json", exclude_none=True)

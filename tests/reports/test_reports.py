@@ -7,10 +7,11 @@ import pytest
 
 from config.errors import DomainError
 from directory.models import Organisation, SearchLog
-from referrals import reports
 from referrals.demo import fictional_referral, save_backdated
 from referrals.models import DeclineReason, Status
-from referrals.reports import ReportFilters, gap_report, referral_report, referral_totals
+from reports.filters import ReportFilters, report_filters_from
+from reports.measures import COUNT_COLUMNS
+from reports.selectors import gap_report, referral_report, referral_totals
 from tests.factories import (
     LocationFactory,
     OrganisationFactory,
@@ -149,7 +150,7 @@ def test_it_counts_outcomes_and_the_acceptance_rate(westminster_falls, referrer)
 
     totals = referral_totals(filters=ReportFilters())
 
-    assert {name: totals[name] for name in reports.COUNT_COLUMNS} == {
+    assert {name: totals[name] for name in COUNT_COLUMNS} == {
         "referrals": 8,
         "open": 2,
         "accepted": 1,
@@ -266,7 +267,7 @@ def test_it_filters_by_ics_borough_category_service_and_dates(
 
 
 def test_it_reads_filters_from_query_parameters(lambeth_crisis):
-    filters = reports.report_filters_from(
+    filters = report_filters_from(
         {
             "from": "2025-06-01",
             "to": "2025-06-30",
@@ -281,7 +282,7 @@ def test_it_reads_filters_from_query_parameters(lambeth_crisis):
     assert filters.ics == "SEL"
     assert filters.borough.name == "Lambeth"
     assert filters.service == lambeth_crisis
-    assert reports.report_filters_from(filters.as_query()) == filters
+    assert report_filters_from(filters.as_query()) == filters
 
 
 @pytest.mark.parametrize(
@@ -298,7 +299,7 @@ def test_it_reads_filters_from_query_parameters(lambeth_crisis):
 )
 def test_it_refuses_bad_filters_naming_the_field(db, params, field):
     with pytest.raises(DomainError) as refused:
-        reports.report_filters_from(params)
+        report_filters_from(params)
 
     assert field in refused.value.fields
 

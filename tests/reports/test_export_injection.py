@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from referrals import reports
+from reports.selectors import GROUP_BY_CHOICES
 from tests.factories import OrganisationFactory, ServiceFactory
 from tests.referrals.factories import referral_create
 
@@ -18,7 +18,7 @@ ORGANISATION_NAME = "@SUM(1+1)*cmd|' /C calc'!A0"
 
 EXPORTS = [
     "/api/v1/reports/referrals/rows/",
-    *(f"/api/v1/reports/referrals/?group_by={group}" for group in reports.GROUP_BY_CHOICES),
+    *(f"/api/v1/reports/referrals/?group_by={group}" for group in GROUP_BY_CHOICES),
     "/api/v1/reports/gaps/",
 ]
 

@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from config.navigation import home_url_for
+from directory.navigation import home_url_for
 
 
 class LoginForm(AuthenticationForm):

@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from config.errors import DomainError
-from referrals import reports
+from reports.exports import csv_chunks, write_xlsx
+from reports.extract import EXTRACT_COLUMNS, referral_extract_count, referral_extract_rows
+from reports.filters import report_filters_from
 
 XLSX_MAX_ROWS = 1_048_575
 
@@ -35,7 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            filters = reports.report_filters_from(
+            filters = report_filters_from(
                 {
                     "from": options["date_from"],
                     "to": options["date_to"],
@@ -47,7 +49,7 @@ class Command(BaseCommand):
             )
         except DomainError as refused:
             raise CommandError(refused.message) from refused
-        total = reports.referral_extract_count(filters=filters)
+        total = referral_extract_count(filters=filters)
         if options["format"] == "xlsx" and total > XLSX_MAX_ROWS:
             raise CommandError(f"{total} rows do not fit one spreadsheet; use --format csv.")
 
@@ -64,14 +66,12 @@ class Command(BaseCommand):
                 yield row
                 progress.update()
 
-        rows = counted(reports.referral_extract_rows(filters=filters))
+        rows = counted(referral_extract_rows(filters=filters))
         with progress:
             if options["format"] == "csv":
                 with open(options["output"], "w", encoding="utf-8", newline="") as out:
-                    for chunk in reports.csv_chunks(reports.EXTRACT_COLUMNS, rows):
+                    for chunk in csv_chunks(EXTRACT_COLUMNS, rows):
                         out.write(chunk)
             else:
-                reports.write_xlsx(
-                    options["output"], [("Referrals", reports.EXTRACT_COLUMNS, rows)]
-                )
+                write_xlsx(options["output"], [("Referrals", EXTRACT_COLUMNS, rows)])
         self.stdout.write(f"Wrote {total} referral(s) to {options['output']}.")

@@ -22,7 +22,21 @@ from rest_framework.views import APIView
 
 from config.errors import DomainError
 from directory.permissions import RolePermission, can_read_reports
-from referrals import reports
+from reports.exports import csv_chunks, table_rows, write_xlsx
+from reports.extract import EXTRACT_COLUMNS, referral_extract_count, referral_extract_rows
+from reports.filters import EXTRACT, GAPS, ReportFilters, report_filters_from, report_span_check
+from reports.selectors import (
+    GAP_COLUMNS,
+    GROUP_BY_CHOICES,
+    gap_report,
+    referral_report,
+    referral_report_columns,
+)
+from reports.suppression import (
+    gap_rows_suppressed,
+    referral_rows_suppressed,
+    small_cell_threshold_for,
+)
 
 FORMATS = ("json", "csv", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit less the header row
@@ -49,7 +63,7 @@ def _format(request) -> str:
     return chosen
 
 
-def _filename(stem: str, filters: reports.ReportFilters, extension: str) -> str:
+def _filename(stem: str, filters: ReportFilters, extension: str) -> str:
     span = ""
     if filters.date_from or filters.date_to:
         span = f"-{filters.date_from or 'start'}-to-{filters.date_to or 'now'}"
@@ -58,7 +72,7 @@ def _filename(stem: str, filters: reports.ReportFilters, extension: str) -> str:
 
 def csv_response(filename: str, header: list[str], rows: Iterable) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        reports.csv_chunks(header, rows), content_type="text/csv; charset=utf-8"
+        csv_chunks(header, rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -67,7 +81,7 @@ def csv_response(filename: str, header: list[str], rows: Iterable) -> StreamingH
 def xlsx_response(filename: str, sheets: Iterable[tuple[str, list[str], Iterable]]) -> FileResponse:
     # The workbook goes to a temporary file, not memory; FileResponse closes (deletes) it.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse owns and closes it
-    reports.write_xlsx(spool, sheets)
+    write_xlsx(spool, sheets)
     spool.seek(0)
     return FileResponse(
         spool,
@@ -113,29 +127,27 @@ class ReferralReportApi(_ReportApi):
     @extend_schema(
         parameters=[
             *_FILTER_PARAMETERS,
-            OpenApiParameter("group_by", str, enum=list(reports.GROUP_BY_CHOICES)),
+            OpenApiParameter("group_by", str, enum=list(GROUP_BY_CHOICES)),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         chosen = _format(request)
-        filters = reports.report_filters_from(request.query_params)
+        filters = report_filters_from(request.query_params)
         group_by = request.query_params.get("group_by") or "week"
-        filters = reports.report_span_check(filters, report=group_by)
-        rows = reports.referral_rows_suppressed(
-            reports.referral_report(filters=filters, group_by=group_by),
-            threshold=reports.small_cell_threshold_for(request.user),
+        filters = report_span_check(filters, report=group_by)
+        rows = referral_rows_suppressed(
+            referral_report(filters=filters, group_by=group_by),
+            threshold=small_cell_threshold_for(request.user),
         )
-        columns = reports.referral_report_columns(group_by)
+        columns = referral_report_columns(group_by)
         stem = f"referrals-by-{group_by}"
         if chosen == "csv":
-            return csv_response(
-                _filename(stem, filters, "csv"), columns, reports.table_rows(rows, columns)
-            )
+            return csv_response(_filename(stem, filters, "csv"), columns, table_rows(rows, columns))
         if chosen == "xlsx":
             return xlsx_response(
                 _filename(stem, filters, "xlsx"),
-                [(f"Referrals by {group_by}", columns, reports.table_rows(rows, columns))],
+                [(f"Referrals by {group_by}", columns, table_rows(rows, columns))],
             )
         return Response({"group_by": group_by, "filters": filters.as_query(), "rows": rows})
 
@@ -146,15 +158,13 @@ class ReferralExtractApi(_ReportApi):
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         chosen = _format(request)
-        filters = reports.report_span_check(
-            reports.report_filters_from(request.query_params), report=reports.EXTRACT
-        )
-        columns = reports.EXTRACT_COLUMNS
-        rows = reports.referral_extract_rows(filters=filters)
+        filters = report_span_check(report_filters_from(request.query_params), report=EXTRACT)
+        columns = EXTRACT_COLUMNS
+        rows = referral_extract_rows(filters=filters)
         if chosen == "csv":
             return csv_response(_filename("referrals", filters, "csv"), columns, rows)
         if chosen == "xlsx":
-            if reports.referral_extract_count(filters=filters) > XLSX_MAX_ROWS:
+            if referral_extract_count(filters=filters) > XLSX_MAX_ROWS:
                 raise DomainError(
                     "Too many referrals for one spreadsheet; narrow the dates or use CSV.",
                     code="too_many_rows",
@@ -172,21 +182,19 @@ class GapReportApi(_ReportApi):
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         chosen = _format(request)
-        filters = reports.report_span_check(
-            reports.report_filters_from(request.query_params), report=reports.GAPS
+        filters = report_span_check(report_filters_from(request.query_params), report=GAPS)
+        rows: list[dict[str, Any]] = gap_rows_suppressed(
+            gap_report(filters=filters),
+            threshold=small_cell_threshold_for(request.user),
         )
-        rows: list[dict[str, Any]] = reports.gap_rows_suppressed(
-            reports.gap_report(filters=filters),
-            threshold=reports.small_cell_threshold_for(request.user),
-        )
-        columns = reports.GAP_COLUMNS
+        columns = GAP_COLUMNS
         if chosen == "csv":
             return csv_response(
-                _filename("gaps", filters, "csv"), columns, reports.table_rows(rows, columns)
+                _filename("gaps", filters, "csv"), columns, table_rows(rows, columns)
             )
         if chosen == "xlsx":
             return xlsx_response(
                 _filename("gaps", filters, "xlsx"),
-                [("Gaps", columns, reports.table_rows(rows, columns))],
+                [("Gaps", columns, table_rows(rows, columns))],
             )
         return Response({"filters": filters.as_query(), "rows": rows})

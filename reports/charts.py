@@ -1,35 +1,22 @@
-"""The planners' reports page and its charts (server-side SVG from pygal).
+"""The planners' charts, drawn on the server as SVG with pygal.
 
-Each chart is its own URL, /reports/charts/<name>.svg?<filters>[&layout=narrow], shown with
-<picture> (the narrow drawing on phones) beside the table it is drawn from, so the page
-needs no script and no inline style (CSP: self).
-pygal's SVG carries its own <style>; the chart responses get their own policy allowing
-that and nothing else (no script, no external load).
+Each chart is its own URL (reports/views.py), shown with <picture> (the narrow drawing on
+phones) beside the table it is drawn from, so the page needs no script and no inline
+style. pygal's SVG carries its own <style>; the chart responses get their own policy
+allowing that and nothing else (CHART_POLICY: no script, no external load).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pygal
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
-from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_GET
 from pygal.etree import etree
 from pygal.style import Style
 
-from config.errors import DomainError
-from directory.models import ICS, Borough, Category, Service
-from directory.permissions import can_read_reports
-from referrals import reports
+from reports.selectors import gap_report, referral_report
 
-WEEKS_SHOWN = 12
 OUTCOMES = [
     ("open", "Still open", "#768692"),
     ("accepted", "Accepted", "#005eb8"),
@@ -89,47 +76,24 @@ def _labels(labels: list[str], layout: Layout) -> list[str]:
 CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def _allowed(request: HttpRequest) -> None:
-    if not can_read_reports(request.user):
-        raise PermissionDenied
-
-
-def _filters(request: HttpRequest) -> tuple[reports.ReportFilters, dict[str, list[str]]]:
-    """The page's filters; without dates, the last 12 whole weeks up to today."""
-    params = request.GET.copy()
-    today = timezone.localdate()
-    if not params.get("from") and not params.get("to"):
-        monday = today - timedelta(days=today.weekday())
-        params["from"] = (monday - timedelta(weeks=WEEKS_SHOWN - 1)).isoformat()
-        params["to"] = today.isoformat()
-    try:
-        # The page draws weeks: the week grouping's span cap is the page's.
-        filters = reports.report_filters_from(params)
-        return reports.report_span_check(filters, report="week", today=today), {}
-    except DomainError as refused:
-        return reports.ReportFilters(
-            date_from=today - timedelta(weeks=WEEKS_SHOWN), date_to=today
-        ), refused.fields
-
-
 # --- data behind the charts ----------------------------------------------------------
 
 
-def _weekly(filters):
-    return reports.referral_report(filters=filters, group_by="week")
+def weekly_rows(filters):
+    return referral_report(filters=filters, group_by="week")
 
 
-def _by_category(filters):
-    return reports.referral_report(filters=filters, group_by="category")
+def rows_by_category(filters):
+    return referral_report(filters=filters, group_by="category")
 
 
-def _by_ics(filters):
-    return reports.referral_report(filters=filters, group_by="ics")
+def rows_by_ics(filters):
+    return referral_report(filters=filters, group_by="ics")
 
 
-def _gap_matrix(filters) -> dict[str, Any]:
+def gap_matrix(filters) -> dict[str, Any]:
     """Gaps as boroughs x categories (only those with any gap), most gaps first."""
-    rows = [row for row in reports.gap_report(filters=filters) if row["gaps"]]
+    rows = [row for row in gap_report(filters=filters) if row["gaps"]]
     boroughs: dict[str, int] = {}
     categories: dict[str, str] = {}
     cells: dict[tuple[str, str], int] = {}
@@ -199,7 +163,7 @@ def _chart(kind, *, layout: Layout, colors=PALETTE, title: str = "", **config):
 
 
 def chart_weekly(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
-    rows = _weekly(filters)
+    rows = weekly_rows(filters)
     chart = _chart(
         pygal.HorizontalStackedBar if layout.phone else pygal.StackedBar,
         layout=layout,
@@ -219,7 +183,7 @@ def chart_weekly(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
 
 
 def chart_acceptance(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
-    rows = [row for row in _by_category(filters) if row["acceptance_rate"] is not None]
+    rows = [row for row in rows_by_category(filters) if row["acceptance_rate"] is not None]
     chart = _chart(
         pygal.HorizontalBar,
         layout=layout,
@@ -238,7 +202,7 @@ def chart_acceptance(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
 
 
 def chart_response(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
-    rows = _by_ics(filters)
+    rows = rows_by_ics(filters)
     chart = _chart(
         pygal.HorizontalBar if layout.phone else pygal.Bar,
         layout=layout,
@@ -257,7 +221,7 @@ def chart_response(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
 
 
 def chart_gaps(filters, layout: Layout = LAYOUTS["wide"]) -> pygal.Graph:
-    matrix = _gap_matrix(filters)
+    matrix = gap_matrix(filters)
     boroughs = matrix["boroughs"][: layout.boroughs]
     totals = {code: 0 for code, _ in matrix["categories"]}
     for (_, code), gaps in matrix["cells"].items():
@@ -301,7 +265,7 @@ def svg_without_script(chart: pygal.Graph) -> bytes:
     return b"<?xml version='1.0' encoding='utf-8'?>\n" + etree.tostring(tree)
 
 
-def _chart_suppressed(name: str, chart: pygal.Graph, filters, threshold: int) -> None:
+def chart_suppressed(name: str, chart: pygal.Graph, filters, threshold: int) -> None:
     """A planner's chart hides what the tables beside it hide: counts from 1 to threshold-1
     (weekly, gaps) and the rates and times of groups with fewer referrals (acceptance,
     response). Applied to the chart's series after it is drawn up, before rendering."""
@@ -314,7 +278,7 @@ def _chart_suppressed(name: str, chart: pygal.Graph, filters, threshold: int) ->
             return None if small else value
 
     else:
-        rows = _by_category(filters) if name == "acceptance" else _by_ics(filters)
+        rows = rows_by_category(filters) if name == "acceptance" else rows_by_ics(filters)
         hidden = {row["label"] for row in rows if row["referrals"] < threshold}
         labels = list(chart.x_labels or [])
 
@@ -333,105 +297,3 @@ CHARTS = {
     "response": chart_response,
     "gaps": chart_gaps,
 }
-
-
-@require_GET
-@login_required
-def reports_chart(request: HttpRequest, name: str) -> HttpResponse:
-    _allowed(request)
-    if name not in CHARTS:
-        raise Http404
-    filters, _ = _filters(request)
-    layout = LAYOUTS.get(request.GET.get("layout", ""), LAYOUTS["wide"])
-    chart = CHARTS[name](filters, layout)
-    _chart_suppressed(name, chart, filters, reports.small_cell_threshold_for(request.user))
-    response = HttpResponse(svg_without_script(chart), content_type="image/svg+xml")
-    response["Content-Security-Policy"] = CHART_POLICY
-    response["Cache-Control"] = "private, max-age=60"
-    return response
-
-
-# --- the page ------------------------------------------------------------------------
-
-
-def _query(filters: reports.ReportFilters, **extra: str) -> str:
-    query = QueryDict(mutable=True)
-    query.update(filters.as_query())
-    query.update(extra)
-    return query.urlencode()
-
-
-@require_GET
-@login_required
-def reports_page(request: HttpRequest) -> HttpResponse:
-    _allowed(request)
-    filters, errors = _filters(request)
-    # Every figure shown is small-cell suppressed ("<5") for planners; the busiest week is
-    # found before that.
-    threshold = reports.small_cell_threshold_for(request.user)
-    weekly_counts = _weekly(filters)
-    busiest_key = max(weekly_counts, key=lambda row: row["referrals"], default={}).get("key")
-    weekly = reports.referral_rows_suppressed(weekly_counts, threshold=threshold)
-    busiest = next((row for row in weekly if row["key"] == busiest_key), None)
-    by_category = reports.referral_rows_suppressed(
-        (
-            {**row, "accepted_and_completed": row["accepted"] + row["completed"]}
-            for row in _by_category(filters)
-        ),
-        threshold=threshold,
-    )
-    by_category = reports.suppress_small_cells(
-        by_category, counts=["accepted_and_completed"], base="", derived=[], threshold=threshold
-    )
-    by_ics = reports.referral_rows_suppressed(_by_ics(filters), threshold=threshold)
-    gaps = _gap_matrix(filters)
-    gaps["table"] = [
-        {
-            **row,
-            "cells": [reports.small_cell(cell, threshold) for cell in row["cells"]],
-            "total": reports.small_cell(row["total"], threshold),
-        }
-        for row in gaps["table"]
-    ]
-    totals = reports.referral_rows_suppressed(
-        [reports.referral_totals(filters=filters)], threshold=threshold
-    )[0]
-    query = _query(filters)
-
-    def export(path: str, fmt: str, **extra: str) -> str:
-        return f"{reverse(path)}?{_query(filters, format=fmt, **extra)}"
-
-    exports = [
-        ("Referrals per week", "reports-api:referrals", {"group_by": "week"}),
-        ("Referrals by category", "reports-api:referrals", {"group_by": "category"}),
-        ("Referrals by ICS", "reports-api:referrals", {"group_by": "ics"}),
-        ("Referrals by service", "reports-api:referrals", {"group_by": "service"}),
-        ("Referrals by outcome", "reports-api:referrals", {"group_by": "outcome"}),
-        ("Gaps by borough and category", "reports-api:gaps", {}),
-        ("One row per referral (de-identified)", "reports-api:referral-rows", {}),
-    ]
-    context = {
-        "filters": filters,
-        "errors": errors,
-        "query": query,
-        "totals": totals,
-        "weekly": weekly,
-        "busiest": busiest,
-        "outcomes": OUTCOMES,
-        "by_category": by_category,
-        "by_ics": by_ics,
-        "gaps": gaps,
-        "exports": [
-            {
-                "label": label,
-                "csv": export(name, "csv", **extra),
-                "xlsx": export(name, "xlsx", **extra),
-            }
-            for label, name, extra in exports
-        ],
-        "ics_choices": ICS.choices,
-        "boroughs": Borough.objects.order_by("name"),
-        "categories": Category.objects.order_by("name"),
-        "services": Service.objects.filter(active=True).order_by("name").only("pk", "name"),
-    }
-    return render(request, "reports/index.html", context)

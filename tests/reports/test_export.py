@@ -11,13 +11,14 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from directory.models import Organisation
-from referrals import reports
 from referrals.demo import seed_activity
 from referrals.models import Referral
 from referrals.nhs_number import nhs_number_is_valid
+from reports.exports import safe_cell
+from reports.selectors import GROUP_BY_CHOICES
 from tests.factories import LocationFactory, OrganisationFactory, ServiceFactory, borough, category
 
-GROUPINGS = reports.GROUP_BY_CHOICES
+GROUPINGS = GROUP_BY_CHOICES
 
 
 @pytest.fixture
@@ -160,9 +161,9 @@ def test_the_xlsx_holds_what_the_csv_holds(activity, api_as, planner, url):
 
 
 def test_it_quotes_text_a_spreadsheet_would_run(db):
-    assert reports.safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert reports.safe_cell("Falls team") == "Falls team"
-    assert reports.safe_cell(-3) == -3
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("Falls team") == "Falls team"
+    assert safe_cell(-3) == -3
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
