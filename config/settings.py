@@ -181,6 +181,15 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 # A kept connection is checked before each request reuses it, so a database restart (or a
 # connection dropped by a proxy) costs a reconnect, not a 500 on the next request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side prepared statements: psycopg prepares a statement the connection has run
+    # this many times (0: every one; -1: never), and the search and referral statements then
+    # skip parsing and planning. Needs server-side binding (Django's default inlines values).
+    _prepare = env_int("DB_PREPARE_THRESHOLD", -1, minimum=-1, maximum=1000)
+    if _prepare >= 0:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": _prepare}
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the delivery loop read while the web server writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
