@@ -56,7 +56,7 @@ from bench.referrals_setup import (  # noqa: E402
 # --- 1. create latency in-process -----------------------------------------------------------
 
 
-def bench_create(data: dict, requests: int) -> tuple[float, float]:
+def bench_create(data: dict, requests: int) -> tuple[float, float, float]:
     from django.test import Client, override_settings
 
     client = Client(HTTP_AUTHORIZATION=f"Token {data['token']}")
@@ -78,13 +78,26 @@ def bench_create(data: dict, requests: int) -> tuple[float, float]:
                 raise SystemExit(f"create answered {answer.status_code}: {answer.content[:300]!r}")
             if n >= warmup:
                 timings.append(elapsed)
+        # The statements one create sends, counted apart from the timed requests.
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            for n in range(requests + warmup, requests + warmup + 20):
+                client.post(
+                    "/api/v1/referrals/",
+                    json.dumps(referral_body(services[n % len(services)], n)),
+                    content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+                )
+        per_request = len(queries.captured_queries) / 20
     p50, p95 = statistics.median(timings), percentile(timings, 0.95)
     print(
         f"create (in-process, {len(timings)} requests): p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-        f"max {max(timings):.1f} ms   [load {load_now()}]",
+        f"max {max(timings):.1f} ms, {per_request:g} queries per create   [load {load_now()}]",
         flush=True,
     )
-    return p50, p95
+    return p50, p95, per_request
 
 
 # --- 2. throughput through gunicorn ----------------------------------------------------------
@@ -339,6 +352,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--deliveries", type=int, default=200, help="referrals timed to receipt")
     parser.add_argument("--rate", type=float, default=10.0, help="referrals per second, step 3")
+    parser.add_argument("--create-only", action="store_true", help="only step 1")
     args = parser.parse_args()
 
     os.environ.update(BENCH_ENV)
@@ -353,7 +367,17 @@ def main() -> None:
     print(f"frontdoor referral benchmark on {BENCH_DB}; {os.cpu_count()} CPUs; load {load_now()}")
     data = setup_data()
 
-    create_p50, create_p95 = bench_create(data, args.requests)
+    create_p50, create_p95, create_queries = bench_create(data, args.requests)
+    if args.create_only:
+        print(
+            json.dumps(
+                {
+                    "create_p50_ms": round(create_p50, 1),
+                    "create_queries_per_request": create_queries,
+                }
+            )
+        )
+        return
     throughput = bench_throughput(
         data, args.seconds, args.connections, args.worker_class, args.threads
     )
@@ -365,6 +389,7 @@ def main() -> None:
             {
                 "create_p50_ms": round(create_p50, 1),
                 "create_p95_ms": round(create_p95, 1),
+                "create_queries_per_request": create_queries,
                 "throughput_per_s": round(throughput, 1),
                 "delivery_p50_ms": round(delivery_p50, 1),
                 "delivery_p95_ms": round(delivery_p95, 1),

@@ -102,6 +102,7 @@ def search_rows(size: int, figures: dict | None, output: str) -> list[Row]:
         Row(name, "raw SQL p50 (same run)", f"{raw:.2f} ms", "", None),
         Row(name, "p50 / raw SQL p50", f"{ratio:.1f}x", "<= 4x", judge(ratio, 4, at_most=True)),
         Row(name, "naive scan p50 (same run)", f"{naive:,.0f} ms", "", None),
+        Row(name, "queries per search", f"{figures.get('queries_per_request', '?')}", "", None),
         Row(
             name,
             "naive p50 / p50",
@@ -129,6 +130,13 @@ def referral_rows(figures: dict | None) -> list[Row]:
     return [
         Row(name, "create p50 (in-process)", f"{p50:.1f} ms", "<= 15 ms", p50 <= 15),
         Row(name, "create p95 (in-process)", f"{figures['create_p95_ms']:.1f} ms", "", None),
+        Row(
+            name,
+            "queries per create (with BEGIN, COMMIT)",
+            f"{figures.get('create_queries_per_request', '?')}",
+            "",
+            None,
+        ),
         Row(name, "creates through gunicorn", f"{rate:.0f} /s", ">= 150 /s", rate >= 150),
         Row(name, "webhook p50 from commit", f"{figures['delivery_p50_ms']:.0f} ms", "", None),
         Row(name, "webhook p95 from commit", f"{delivery:.0f} ms", "<= 500 ms", delivery <= 500),

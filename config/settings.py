@@ -182,6 +182,20 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 # A kept connection is checked before each request reuses it, so a database restart (or a
 # connection dropped by a proxy) costs a reconnect, not a 500 on the next request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side prepared statements: psycopg prepares a statement the connection has run
+    # this many times (-1: never), and the search and referral statements then skip parsing
+    # and planning. Needs server-side binding (Django's default inlines values). Not 0:
+    # a migration's multi-command statement cannot be prepared.
+    _prepare = env_int("DB_PREPARE_THRESHOLD", -1, minimum=-1, maximum=1000)
+    if _prepare == 0:
+        raise ImproperlyConfigured(
+            "Environment variable DB_PREPARE_THRESHOLD must be -1 (off) or 1 or more, not 0"
+        )
+    if _prepare > 0:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": _prepare}
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the delivery loop read while the web server writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
@@ -258,7 +272,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # orjson when installed (the bytes of DRF's renderer, ~15x faster), else DRF's renderer.
+    "DEFAULT_RENDERER_CLASSES": ["config.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -176,8 +176,8 @@ class TokenAuthentication(KnoxTokenAuthentication):
     knox reads the tokens matching the key prefix, then each token's user's other tokens
     (to delete expired ones). Here one query reads the tokens with that prefix and their
     users' expired tokens, with the user and organisation joined; the checks, the
-    clean-up of expired tokens and the signals are knox's, unchanged. Used by referral
-    create; fit for DEFAULT_AUTHENTICATION_CLASSES.
+    clean-up of expired tokens and the signals are knox's, unchanged. The one token
+    authenticator of every API route (REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES).
     """
 
     def authenticate_credentials(self, token: bytes):

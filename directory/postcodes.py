@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_migrate, post_save
+from django.dispatch import receiver
 
 from config.errors import DomainError
 from directory import reference
@@ -84,11 +87,36 @@ class PointPlace:
         return self.borough is None
 
 
+# Where a postcode is, kept per process: crews search and refer from the same few
+# postcodes again and again, and the tables behind it are reference data. An entry lives
+# POSTCODE_CACHE_SECONDS (an import in another process shows up within that), and this
+# process drops them all when a Postcode, PostcodeArea or Borough row is saved or deleted
+# here, and after migrate or flush. Unknown postcodes are not kept.
+POSTCODE_CACHE_SECONDS = 300.0
+POSTCODE_CACHE_SIZE = 20_000
+_located: dict[str, tuple[float, PostcodeLocation]] = {}
+
+
+def postcode_cache_clear(**_kwargs) -> None:
+    _located.clear()
+
+
+@receiver(post_migrate, dispatch_uid="directory.postcodes.migrate")
+@receiver(post_save, sender=Postcode, dispatch_uid="directory.postcodes.postcode_save")
+@receiver(post_delete, sender=Postcode, dispatch_uid="directory.postcodes.postcode_delete")
+@receiver(post_save, sender=PostcodeArea, dispatch_uid="directory.postcodes.area_save")
+@receiver(post_delete, sender=PostcodeArea, dispatch_uid="directory.postcodes.area_delete")
+@receiver(post_save, sender=Borough, dispatch_uid="directory.postcodes.borough_save")
+@receiver(post_delete, sender=Borough, dispatch_uid="directory.postcodes.borough_delete")
+def _on_change(**_kwargs) -> None:
+    postcode_cache_clear()
+
+
 def postcode_locate(postcode: str) -> PostcodeLocation:
     """Where a postcode is: its own row in the postcode table, else the centre of its sector,
     else of its district (PostcodeArea: every London sector, every British district), else
     the geocoder if one is configured. Offline unless GEOCODER is set; at most two indexed
-    primary-key queries.
+    primary-key queries, and none when this process found the postcode lately.
 
     A malformed postcode, or one whose district is unknown, is a DomainError (400) naming
     the field "postcode".
@@ -100,6 +128,19 @@ def postcode_locate(postcode: str) -> PostcodeLocation:
             code="invalid_postcode",
             fields={"postcode": "Not a UK postcode."},
         )
+    now = time.monotonic()
+    kept = _located.get(normalised)
+    if kept is not None and now - kept[0] < POSTCODE_CACHE_SECONDS:
+        return kept[1]
+    found = _postcode_find(normalised)
+    if len(_located) >= POSTCODE_CACHE_SIZE:
+        _located.clear()
+    _located[normalised] = (now, found)
+    return found
+
+
+def _postcode_find(normalised: str) -> PostcodeLocation:
+    """postcode_locate without the process's copy."""
     row = Postcode.objects.select_related("borough").filter(postcode=normalised).first()
     if row is not None:
         borough = row.borough

@@ -214,7 +214,10 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             extra=extra,
         )
 
-    with transaction.atomic():
+    # No savepoint of its own: the API and the page call this inside idempotent_response's
+    # transaction, and a refusal here rolls that whole transaction back anyway (the key
+    # too), so SAVEPOINT and RELEASE would be two round trips that buy nothing.
+    with transaction.atomic(savepoint=False):
         holds_slot = False
         if service.capacity_slots is not None:
             # A conditional UPDATE inside: the database decides who gets the last slot.

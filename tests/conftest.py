@@ -19,6 +19,15 @@ def _fast_password_hasher():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _postcode_cache_clear():
+    """Each test starts without the process's postcode places (a rolled-back test's rows
+    send no signal)."""
+    from directory.postcodes import postcode_cache_clear
+
+    postcode_cache_clear()
+
+
 @pytest.fixture
 def ambulance_trust(db):
     return OrganisationFactory(
