@@ -12,6 +12,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from directory import reference
 from directory.hours import LONDON, DayHours, TimeFit, time_fit
 from directory.models import OpeningException, OpeningSpan, Service
+from directory.search_rank import Ranked
 from directory.selectors import capacity_live, exceptions_window
 from directory.timing import STAY
 
@@ -62,15 +63,15 @@ def _summary_rows() -> QuerySet:
     return _summary_base
 
 
-def describe(ranked: list[tuple], at: datetime, within: int = 0) -> list[dict[str, Any]]:
-    """The full answer for each (rank, distance, id), in that order; hours read exactly,
+def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[str, Any]]:
+    """The full answer for each ranked service, in that order; hours read exactly,
     with when each opens within the urgency window of `within` minutes.
 
     Plain rows rather than model instances and prefetches: five light queries, no
     per-row objects (this runs on every search)."""
     if not ranked:
         return []
-    ids = [row[2] for row in ranked]
+    ids = [row.service_id for row in ranked]
     window = exceptions_window(at)
     rows = {
         row["id"]: row
@@ -107,7 +108,8 @@ def describe(ranked: list[tuple], at: datetime, within: int = 0) -> list[dict[st
     answer = []
     # Many services keep the same hours (24/7, office hours...): work each pattern out once.
     states: dict[tuple, TimeFit] = {}
-    for _rank, distance, pk in ranked:
+    for found in ranked:
+        pk, distance = found.service_id, found.distance
         row = rows[pk]
         borough = boroughs[row["borough_id"]]
         row.update(borough_name=borough.name, ics=borough.ics)
