@@ -167,8 +167,13 @@ def role_may_refer(roles: list[str] | None, role: str | None) -> bool:
     return role is not None and role != Role.PLANNER and role in (roles or [Role.CREW])
 
 
+def roles_text(field: str = "referral_roles") -> Cast:
+    """The annotation sql_role_may_refer reads."""
+    return Cast(field, TextField())
+
+
 def sql_role_may_refer(role: str | None, prefix: str = "") -> Q:
-    """On rows annotated roles_text=Cast(<referral_roles>, TextField())."""
+    """On rows annotated roles_text=roles_text()."""
     if role is None or role == Role.PLANNER:
         return Q(pk__in=[])
     mine = Q(**{f"{prefix}roles_text__contains": f'"{role}"'})
