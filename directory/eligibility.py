@@ -13,7 +13,9 @@ The rules, in the order a reason is given:
 - sex: the service's sexes, empty meaning all; an unknown sex fits ("not_eligible_sex");
 - area: the boroughs covered, empty meaning anywhere ("outside_area");
 - capacity: 0 slots while the status is live ("full"); a live RED is listed last by the
-  search but refused by referral creation ("not_taking_referrals"). A status is live
+  search but refused by referral creation ("not_taking_referrals"); a stale 0 slots is
+  listed (capacity unknown) but refused by referral creation, which takes a slot from
+  the counter ("full"). A status is live
   until capacity_expires_at and then reads UNKNOWN: capacity_is_live is the one
   expiry rule;
 - time: open now for long enough, opening within the urgency window, or taking
@@ -148,6 +150,13 @@ def is_full(slots: int | None, expires_at: datetime | None, at: datetime) -> boo
 
 def sql_not_full(at: datetime, prefix: str = "") -> Q:
     return ~(Q(**{f"{prefix}capacity_slots": 0}) & sql_capacity_is_live(at, prefix))
+
+
+def no_slot_to_take(slots: int | None) -> bool:
+    """Referral creation takes a slot from the counter, whether or not the status is still
+    live: with none left it refuses ("full"), though a stale 0 does not leave the service
+    out of the search (is_full). Pages ask this too, so they never offer Refer for it."""
+    return slots == 0
 
 
 def is_not_taking(status: str | None, expires_at: datetime | None, at: datetime) -> bool:

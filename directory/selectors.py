@@ -24,6 +24,7 @@ from directory.eligibility import (  # noqa: F401  (the rules' old home: re-expo
     covers,
     is_full,
     is_not_taking,
+    no_slot_to_take,
     problem_from_facts,
     sex_fits,
     sql_age_fits,
@@ -89,13 +90,15 @@ def service_referral_problem(
     within: timedelta = timedelta(0),
 ) -> str | None:
     """Why a referral to this service would be refused, or None: the search's rules
-    (service_eligibility_problem) and then the partner's live RED, which the search lists
-    last but referral creation refuses."""
+    (service_eligibility_problem), then the partner's live RED, which the search lists
+    last but referral creation refuses, and a slot counter at 0 even when stale."""
     problem = service_eligibility_problem(
         service=service, age=age, sex=sex, borough=borough, at=at, within=within
     )
     if problem is None and is_not_taking(service.capacity_status, service.capacity_expires_at, at):
         return Reason.NOT_TAKING
+    if problem is None and no_slot_to_take(service.capacity_slots):
+        return Reason.FULL
     return problem
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from config.client import client_ip, client_user_agent
 from config.errors import Conflict, DomainError
 from directory import permissions
-from directory.eligibility import Reason, capacity_is_live, is_not_taking
+from directory.eligibility import Reason, is_not_taking
 from directory.hours import LONDON
 from directory.models import Borough, Service, User
 from directory.postcodes import postcode_locate
@@ -238,11 +238,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
 
     with transaction.atomic():
         holds_slot = False
-        # Slots count while the partner's capacity is live: a stale "0 left" does not make
-        # the service full (directory/eligibility.py), so it is not a refusal here either.
-        if service.capacity_slots is not None and capacity_is_live(
-            service.capacity_expires_at, now
-        ):
+        if service.capacity_slots is not None:
             # A conditional UPDATE inside: the database decides who gets the last slot.
             if not service_slot_take(service_id=service.pk):
                 raise Conflict("The service has no slots left.", code="no_capacity")

@@ -196,11 +196,15 @@ def _created(crew, service, patient: Patient, at: datetime) -> str | None:
             referrals.referral_create(user=crew, data=data, now=at)
             transaction.set_rollback(True)
     except DomainError as refused:
-        return {
-            "forbidden": NOT_FOR_CREWS,
-            "service_inactive": Reason.INACTIVE,
-            "no_capacity": refused.extra.get("reason", Reason.FULL),
-        }.get(refused.code) or refused.extra.get("reason") or refused.code
+        return (
+            {
+                "forbidden": NOT_FOR_CREWS,
+                "service_inactive": Reason.INACTIVE,
+                "no_capacity": refused.extra.get("reason", Reason.FULL),
+            }.get(refused.code)
+            or refused.extra.get("reason")
+            or refused.code
+        )
     return None
 
 
@@ -243,6 +247,8 @@ def _check(client, crew, services, patient: Patient, at: datetime | None, page=N
         )
         if problem is None and service.capacity_at(at) == Capacity.RED:
             assert refused == Reason.NOT_TAKING
+        elif problem is None and service.capacity_slots == 0:
+            assert refused == Reason.FULL  # a stale 0: listed, but no slot to take
         else:
             assert refused == problem
         if Role.CREW not in service.referral_roles:
@@ -295,3 +301,29 @@ def test_every_door_agrees_on_whether_a_service_fits_and_why_not(
             at = datetime.fromisoformat(page.context["result"].origin["at"])
         _check(crew_client, crew, services, patient, at, page)
         transaction.set_rollback(True)
+
+
+# --- what the property test found, pinned -------------------------------------------------
+
+
+def test_it_lists_a_service_whose_zero_slots_are_stale_but_does_not_offer_to_refer(client, crew):
+    stale = place_service(1.0, capacity_slots=0, capacity_expires_at=timezone.now())
+    client.force_login(crew)
+
+    page = client.get(PAGE, {"lat": ORIGIN[0], "lon": ORIGIN[1], "searched": "1"})
+
+    cards = {card["id"]: card for card in page.context["cards"]}
+    assert cards[stale.pk]["capacity_status"] == Capacity.UNKNOWN
+    assert cards[stale.pk]["refer_problem"] == refusal_text(Reason.FULL)
+
+
+def test_it_refuses_a_referral_to_a_service_whose_zero_slots_are_stale(crew):
+    at = datetime(2026, 6, 10, 12, 0, tzinfo=LONDON)
+    stale = place_service(1.0, capacity_slots=0, capacity_expires_at=at - timedelta(minutes=1))
+
+    refused = service_referral_problem(
+        service=stale, age=70, sex="female", borough=borough(), at=at
+    )
+
+    assert refused == Reason.FULL
+    assert _created(crew, stale, Patient(70, "female", "4h", False), at) == Reason.FULL
