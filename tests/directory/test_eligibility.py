@@ -156,3 +156,29 @@ def test_it_picks_the_same_services_by_every_rule_but_time(spread, age, sex, nam
 
     sql = _ids(_entries().filter(rules.sql_fits(age, sex, origin, at)))
     assert sql == _where(spread, fits)
+
+
+# --- one home for the age bands and the category cache ----------------------------------
+
+
+@given(age=ages)
+def test_it_bands_ages_the_same_for_the_search_log_and_for_referrals(age):
+    from directory.reference import age_band
+    from referrals.services import age_band_for
+
+    assert age_band_for(age) == (age_band(age) or "unknown")
+    if age is not None:
+        assert age_band(age) == (
+            "0-17" if age < 18 else "18-64" if age < 65 else "65-79" if age < 80 else "80+"
+        )
+
+
+def test_it_finds_a_category_added_by_another_process_without_a_restart(db):
+    from directory import reference
+    from directory.models import Category
+
+    reference.category_ids_by_code()  # the cache is filled
+    Category.objects.bulk_create([Category(code="test-new-kind", name="New kind")])  # no signal
+
+    assert reference.category_by_code("test-new-kind").name == "New kind"
+    assert "test-new-kind" in reference.category_ids(["test-new-kind"])
