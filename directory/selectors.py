@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from config.errors import DomainError
 from directory import permissions
-from directory.eligibility import (  # noqa: F401  (the rules' old home: re-exported)
+from directory.eligibility import (
     Facts,
     Reason,
     age_fits,
@@ -27,10 +27,6 @@ from directory.eligibility import (  # noqa: F401  (the rules' old home: re-expo
     no_slot_to_take,
     problem_from_facts,
     sex_fits,
-    sql_age_fits,
-    sql_covers,
-    sql_not_full,
-    sql_sexes_text_fits,
 )
 from directory.filters import ServiceFilter
 from directory.hours import TimeFit, service_time_fit
