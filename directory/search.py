@@ -45,7 +45,11 @@ from directory.search_params import (  # noqa: F401  (re-exported: the search's 
     search_query_from_params,
 )
 from directory.search_rank import Ranked
-from directory.search_results import describe, service_summary  # noqa: F401  (re-exported)
+from directory.search_results import (  # noqa: F401  (re-exported)
+    as_json,
+    describe,
+    service_summary,
+)
 from directory.search_sql import (  # noqa: F401  (re-exported: bench/search.py uses them)
     EMERGENCY_DEPARTMENT,
     UNCERTAIN,
@@ -74,7 +78,7 @@ class SearchResult:
     explain: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        """The API's answer; pages render the same data."""
+        """The API's answer, serialised; pages render the same data from the fields."""
         body: dict[str, Any] = {
             "origin": self.origin,
             "count": len(self.results),
@@ -83,7 +87,7 @@ class SearchResult:
         if self.explain:
             body["excluded"] = self.excluded
         body["fallback"] = self.fallback
-        return body
+        return as_json(body)
 
 
 def service_search(*, query: SearchQuery) -> SearchResult:
@@ -143,7 +147,7 @@ def _excluded(left_out: list[LeftOut]) -> list[dict[str, Any]]:
             "reason": item.reason,
         }
         if item.closes_at is not None:
-            entry["closes_at"] = item.closes_at.astimezone(LONDON).isoformat()
+            entry["closes_at"] = item.closes_at.astimezone(LONDON)
         answer.append(entry)
     return answer
 
