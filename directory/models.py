@@ -321,10 +321,11 @@ class Service(models.Model):
 
     def capacity_at(self, at: datetime | None = None) -> str:
         """The capacity status as a crew should read it: stale status reads UNKNOWN."""
-        at = at or timezone.now()
-        if self.capacity_expires_at is None or self.capacity_expires_at <= at:
-            return Capacity.UNKNOWN
-        return self.capacity_status
+        from directory.eligibility import capacity_status_at  # the one expiry rule
+
+        return capacity_status_at(
+            self.capacity_status, self.capacity_expires_at, at or timezone.now()
+        )
 
     def counts_slots(self) -> bool:
         return self.capacity_slots is not None

@@ -81,8 +81,9 @@ def can_use_admin(user) -> bool:
 
 
 def can_refer(user, service: Service) -> bool:
-    roles = service.referral_roles or [Role.CREW]
-    return _role(user) in roles and _role(user) != Role.PLANNER
+    from directory.eligibility import role_may_refer  # the referral-roles rule's one home
+
+    return role_may_refer(service.referral_roles, _role(user))
 
 
 def may_send_referrals(user) -> bool:

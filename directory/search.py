@@ -11,16 +11,16 @@ happen in SQL. Open services are asked for first; closed ones only when fewer th
 
 - the `limit` rows returned (for an exact next_change),
 - candidates with a dated exception, or a bank holiday with special hours, within a day
-  of `at` (WeeklyWindow knows only the weekly pattern), and entries whose copied facts
-  are missing (written by a loader that does not copy them), and
+  of `at` (WeeklyWindow knows only the weekly pattern), and
 - every candidate on a clock-change day (wall-clock minutes are not real minutes then).
 
 With `explain`, every candidate in the radius is judged in Python with the same rules
-(directory/selectors.py), from the service rows themselves, so each left-out service can
-carry its reason.
+(directory/eligibility.py's Python form, over the same index rows), so each left-out
+service can carry its reason.
 
 The parts: search_params.py (parsing), search_sql.py (the fast path), search_judged.py
-(the exact path), search_results.py (each result's answer); this module joins them and
+(the exact path), search_results.py (each result's answer); they pass each other named
+rows (search_rank.Ranked, search_judged.LeftOut); this module joins them and
 re-exports the contract (search_query_from_params, service_search, SearchResult,
 service_summary, search_log_record).
 """
@@ -33,7 +33,8 @@ from typing import Any
 from directory.hours import LONDON
 from directory.models import PostcodeArea, SearchLog, Service
 from directory.postcodes import postcode_district
-from directory.search_judged import judged_rows
+from directory.reference import age_band
+from directory.search_judged import LeftOut, judged_rows
 from directory.search_params import (  # noqa: F401  (re-exported: the search's contract)
     DEFAULT_LIMIT,
     DEFAULT_RADIUS_KM,
@@ -43,7 +44,12 @@ from directory.search_params import (  # noqa: F401  (re-exported: the search's 
     SearchQuery,
     search_query_from_params,
 )
-from directory.search_results import describe, service_summary  # noqa: F401  (re-exported)
+from directory.search_rank import Ranked
+from directory.search_results import (  # noqa: F401  (re-exported)
+    as_json,
+    describe,
+    service_summary,
+)
 from directory.search_sql import (  # noqa: F401  (re-exported: bench/search.py uses them)
     EMERGENCY_DEPARTMENT,
     UNCERTAIN,
@@ -72,7 +78,7 @@ class SearchResult:
     explain: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        """The API's answer; pages render the same data."""
+        """The API's answer, serialised; pages render the same data from the fields."""
         body: dict[str, Any] = {
             "origin": self.origin,
             "count": len(self.results),
@@ -81,7 +87,7 @@ class SearchResult:
         if self.explain:
             body["excluded"] = self.excluded
         body["fallback"] = self.fallback
-        return body
+        return as_json(body)
 
 
 def service_search(*, query: SearchQuery) -> SearchResult:
@@ -95,9 +101,9 @@ def service_search(*, query: SearchQuery) -> SearchResult:
     candidates = candidates_queryset(
         query, moment, categories=query.categories, radius_km=query.radius_km
     )
-    excluded: list[dict[str, Any]] = []
+    left_out: list[LeftOut] = []
     if query.explain:
-        ranked, excluded = judged_rows(query, moment, candidates, only_uncertain=False)
+        ranked, left_out = judged_rows(query, moment, candidates, only_uncertain=False)
     else:
         if moment.clock_change:  # every candidate is uncertain today
             ranked = judged_rows(query, moment, candidates, only_uncertain=True)[0]
@@ -114,20 +120,36 @@ def service_search(*, query: SearchQuery) -> SearchResult:
     fallback: list[dict[str, Any]] = []
     if not results or query.outside_london:
         fallback = _fallback(query, moment)
-    if excluded:
-        excluded.sort(key=lambda item: (item["distance_km"], item["id"]))
-        excluded = excluded[:EXCLUDED_LIMIT]
-        names = dict(
-            Service.objects.filter(pk__in=[e["id"] for e in excluded]).values_list("pk", "name")
-        )
-        excluded = [{"id": e["id"], "name": names.get(e["id"], ""), **e} for e in excluded]
     return SearchResult(
         origin=_origin(query),
         results=results,
-        excluded=excluded,
+        excluded=_excluded(left_out),
         fallback=fallback,
         explain=query.explain,
     )
+
+
+def _excluded(left_out: list[LeftOut]) -> list[dict[str, Any]]:
+    """The nearest left-out services with their names, as the API answers them."""
+    if not left_out:
+        return []
+    nearest = sorted(left_out, key=lambda item: (round(item.distance, 2), item.service_id))
+    nearest = nearest[:EXCLUDED_LIMIT]
+    names = dict(
+        Service.objects.filter(pk__in=[e.service_id for e in nearest]).values_list("pk", "name")
+    )
+    answer = []
+    for item in nearest:
+        entry: dict[str, Any] = {
+            "id": item.service_id,
+            "name": names.get(item.service_id, ""),
+            "distance_km": round(item.distance, 2),
+            "reason": item.reason,
+        }
+        if item.closes_at is not None:
+            entry["closes_at"] = item.closes_at.astimezone(LONDON)
+        answer.append(entry)
+    return answer
 
 
 def _fallback(query: SearchQuery, moment: Moment) -> list[dict[str, Any]]:
@@ -140,7 +162,7 @@ def _fallback(query: SearchQuery, moment: Moment) -> list[dict[str, Any]]:
         .values_list("distance", "service_id")
         .order_by("distance", "service_id")[:FALLBACK_COUNT]
     )
-    return describe([(0, distance, pk) for distance, pk in rows], query.at, query.within)
+    return describe([Ranked(0, distance, pk) for distance, pk in rows], query.at, query.within)
 
 
 def _origin(query: SearchQuery) -> dict[str, Any]:
@@ -166,18 +188,6 @@ def _origin(query: SearchQuery) -> dict[str, Any]:
 # --- the de-identified log -------------------------------------------------------------------
 
 
-def age_band(age: int | None) -> str:
-    if age is None:
-        return ""
-    if age < 18:
-        return "0-17"
-    if age < 65:
-        return "18-64"
-    if age < 80:
-        return "65-79"
-    return "80+"
-
-
 def search_log_record(*, query: SearchQuery, result: SearchResult, user) -> None:
     """Keep one de-identified row per search: borough and postcode district only, no point,
     no patient beyond an age band."""
@@ -185,7 +195,7 @@ def search_log_record(*, query: SearchQuery, result: SearchResult, user) -> None
         borough=query.origin_borough,
         postcode_district=postcode_district(query.origin_postcode or query.origin_area or ""),
         categories=list(query.categories),
-        age_band=age_band(query.age),
+        age_band=age_band(query.age) or "",
         result_count=len(result.results),
         fallback_shown=bool(result.fallback),
         organisation_id=getattr(user, "organisation_id", None),

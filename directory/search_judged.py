@@ -1,39 +1,45 @@
-"""The search's exact path: candidates judged in Python from the service rows (H8).
+"""The search's exact path: candidates judged in Python (H8), by the Python form of the
+rules (directory/eligibility.py) over the index rows' copied facts.
 
-Used for `explain` (every candidate, with reasons) and for the few uncertain candidates.
+Used for `explain` (every candidate, with reasons) and for the few uncertain candidates
+(a dated exception or special bank-holiday hours near, or a clock change): their hours
+are read exactly (directory/hours.py).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import BooleanField, QuerySet, TextField
+from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 
-from directory.hours import LONDON, DayHours, TimeFit, time_fit
-from directory.models import OpeningException, OpeningSpan, ServiceSearchEntry, WeeklyWindow
-from directory.search_params import SearchQuery
-from directory.search_rank import capacity_rank_case, rank
-from directory.search_sql import Moment
-from directory.selectors import (
+from directory.eligibility import (
     Facts,
     Reason,
     age_fits,
     area_fits,
-    exceptions_window,
     is_full,
     problem_from_facts,
     sex_fits,
+    sexes_text,
     sql_covers,
 )
+from directory.hours import LONDON, DayHours, TimeFit, time_fit
+from directory.models import OpeningException, OpeningSpan, ServiceSearchEntry, WeeklyWindow
+from directory.search_params import SearchQuery
+from directory.search_rank import Ranked, capacity_rank_case, rank
+from directory.search_sql import Moment
+from directory.selectors import exceptions_window
 from directory.timing import STAY, sql_open_now, sql_usable_now, sql_usable_within
 
 
 class _Candidate(NamedTuple):
+    """One candidate as judged_rows reads it: each field a column or annotation name."""
+
     service_id: int
     distance: float
     capacity_rank: int
@@ -42,16 +48,27 @@ class _Candidate(NamedTuple):
     min_age: int | None
     max_age: int | None
     sexes_text: str | None
-    covers_any_now: bool
+    covers_any: bool
     covers_origin: bool
-    slots: int | None
-    expires_at: datetime | None
+    capacity_slots: int | None
+    capacity_expires_at: datetime | None
     bank_holiday_hours: str
-    accepts_when_closed: bool
+    accepts_referrals_when_closed: bool
+    # The time rule's SQL form on the weekly windows (_window_facts).
     open_now: bool
     usable_now: bool
     usable_within: bool
     closes_minute: int | None
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A candidate in the radius that does not fit, and why (explain)."""
+
+    service_id: int
+    distance: float  # km
+    reason: str
+    closes_at: datetime | None = None  # when closing_soon: when it closes
 
 
 def _window_facts(moment: Moment) -> dict[str, Any]:
@@ -62,9 +79,9 @@ def _window_facts(moment: Moment) -> dict[str, Any]:
     table = quote(WeeklyWindow._meta.db_table)
     facts: dict[str, Any] = {}
     for name, (sql, params) in {
-        "open_now_w": sql_open_now(outer, moment.minute),
-        "usable_now_w": sql_usable_now(outer, moment.minute),
-        "usable_within_w": sql_usable_within(outer, moment.minute, moment.within),
+        "open_now": sql_open_now(outer, moment.minute),
+        "usable_now": sql_usable_now(outer, moment.minute),
+        "usable_within": sql_usable_within(outer, moment.minute, moment.within),
     }.items():
         # Quoted identifiers and the timing module's SQL only; every value is a parameter.
         facts[name] = RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
@@ -84,49 +101,29 @@ def judged_rows(
     *,
     only_uncertain: bool,
     service_ids: list[int] | None = None,
-) -> tuple[list[tuple], list[dict[str, Any]]]:
-    """Judge candidates in Python: (rank, distance, id) of those that fit, and the rest with
-    their reasons. Hours come from the weekly windows, or exactly for uncertain rows."""
-    covers_any, covers_origin = sql_covers("service_id", query.origin_borough)
+) -> tuple[list[Ranked], list[LeftOut]]:
+    """Judge candidates in Python: those that fit, ranked, and the rest with their reasons.
+    Hours come from the weekly windows, or exactly for uncertain rows."""
+    covers_origin = sql_covers("service_id", query.origin_borough)[1]
     if only_uncertain:
         candidates = candidates.filter(uncertain=True)
     if service_ids is not None:
         candidates = candidates.filter(service_id__in=service_ids)
-    # The service's own columns, not the entry's copies: these rows may lack them.
+    # The entry's copies of the service's facts (the index is complete: directory/services.py
+    # writes every column with the service), the same the fast path filters on.
     rows = candidates.annotate(
-        capacity_rank=capacity_rank_case(moment.at, "service__"),
-        sexes_text=Cast("service__sexes", TextField()),
-        covers_any_now=covers_any,
+        capacity_rank=capacity_rank_case(moment.at),
+        sexes_text=sexes_text(),
         covers_origin=covers_origin,
         **_window_facts(moment),
-    ).values_list(
-        "service_id",
-        "distance",
-        "capacity_rank",
-        "uncertain",
-        "service__active",
-        "service__min_age",
-        "service__max_age",
-        "sexes_text",
-        "covers_any_now",
-        "covers_origin",
-        "service__capacity_slots",
-        "service__capacity_expires_at",
-        "service__bank_holiday_hours",
-        "service__accepts_referrals_when_closed",
-        "open_now_w",
-        "usable_now_w",
-        "usable_within_w",
-        "closes_minute",
-    )
+    ).values_list(*_Candidate._fields)
     unique: dict[int, _Candidate] = {}
-    for row in rows:
-        candidate = _Candidate(*row)
-        unique.setdefault(candidate.service_id, candidate)
+    for row in map(_Candidate._make, rows):
+        unique.setdefault(row.service_id, row)
 
     exact = _exact_fits([c for c in unique.values() if c.uncertain], moment.at, moment.within)
-    fitting: list[tuple] = []
-    excluded: list[dict[str, Any]] = []
+    fitting: list[Ranked] = []
+    excluded: list[LeftOut] = []
     for c in unique.values():
         if c.uncertain:
             hours = exact[c.service_id]
@@ -149,22 +146,20 @@ def judged_rows(
             active=c.active,
             age_ok=age_fits(c.min_age, c.max_age, query.age),
             sex_ok=sex_fits(json.loads(c.sexes_text) if c.sexes_text else [], query.sex),
-            area_ok=area_fits(c.covers_any_now, c.covers_origin),
-            full=is_full(c.slots, c.expires_at, moment.at),
+            area_ok=area_fits(c.covers_any, c.covers_origin),
+            full=is_full(c.capacity_slots, c.capacity_expires_at, moment.at),
             open_now=open_now,
             usable_now=usable_now,
             usable_in_window=usable_within,
-            accepts_when_closed=c.accepts_when_closed,
+            accepts_when_closed=c.accepts_referrals_when_closed,
         )
         reason = problem_from_facts(facts, closed_is_problem=query.open_only)
         if reason is None:
             ranked = rank(facts.group, c.capacity_rank, c.distance)
-            fitting.append((ranked, c.distance, c.service_id))
+            fitting.append(Ranked(ranked, c.distance, c.service_id))
         else:
-            left_out = {"id": c.service_id, "distance_km": round(c.distance, 2), "reason": reason}
-            if reason == Reason.CLOSING_SOON and closes_at is not None:
-                left_out["closes_at"] = closes_at.astimezone(LONDON).isoformat()
-            excluded.append(left_out)
+            closes = closes_at if reason == Reason.CLOSING_SOON else None
+            excluded.append(LeftOut(c.service_id, c.distance, reason, closes))
     return fitting, excluded
 
 

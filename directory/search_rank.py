@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Case, Expression, F, FloatField, IntegerField, Q, Value, When
 from django.db.models.functions import Cast, Floor, Least
 
+from directory.eligibility import sql_capacity_is_live
 from directory.models import Capacity
 from directory.timing import Group
 
@@ -37,6 +39,15 @@ MAX_BAND = 9999
 GROUP_STEP = 1_000_000
 RED_STEP = 100_000
 BAND_STEP = 10
+
+
+class Ranked(NamedTuple):
+    """A fitting service as the search's stages pass it on (search_sql, search_judged ->
+    search_results); sorting these sorts best first."""
+
+    rank: int
+    distance: float  # km
+    service_id: int
 
 
 def _band_km() -> float:
@@ -54,7 +65,7 @@ def rank(group: int, capacity_rank: int, distance_km: float) -> int:
 
 
 def _capacity_case(at: datetime, prefix: str, red: int) -> Case:
-    live = Q(**{f"{prefix}capacity_expires_at__gt": at})
+    live = sql_capacity_is_live(at, prefix)
     return Case(
         When(live & Q(**{f"{prefix}capacity_status": Capacity.GREEN}), then=Value(GREEN)),
         When(live & Q(**{f"{prefix}capacity_status": Capacity.AMBER}), then=Value(AMBER)),

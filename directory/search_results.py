@@ -1,4 +1,8 @@
-"""The search's answer for each service found: everything a crew needs (H8)."""
+"""The search's answer for each service found: everything a crew needs (H8).
+
+Times stay datetimes (London time for the hours) until the answer is serialised: the API
+through as_json (SearchResult.as_dict, service_summary), the pages by formatting them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from directory import reference
 from directory.hours import LONDON, DayHours, TimeFit, time_fit
 from directory.models import OpeningException, OpeningSpan, Service
+from directory.search_rank import Ranked
 from directory.selectors import capacity_live, exceptions_window
 from directory.timing import STAY
 
@@ -62,15 +67,15 @@ def _summary_rows() -> QuerySet:
     return _summary_base
 
 
-def describe(ranked: list[tuple], at: datetime, within: int = 0) -> list[dict[str, Any]]:
-    """The full answer for each (rank, distance, id), in that order; hours read exactly,
+def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[str, Any]]:
+    """The full answer for each ranked service, in that order; hours read exactly,
     with when each opens within the urgency window of `within` minutes.
 
     Plain rows rather than model instances and prefetches: five light queries, no
     per-row objects (this runs on every search)."""
     if not ranked:
         return []
-    ids = [row[2] for row in ranked]
+    ids = [row.service_id for row in ranked]
     window = exceptions_window(at)
     rows = {
         row["id"]: row
@@ -107,7 +112,8 @@ def describe(ranked: list[tuple], at: datetime, within: int = 0) -> list[dict[st
     answer = []
     # Many services keep the same hours (24/7, office hours...): work each pattern out once.
     states: dict[tuple, TimeFit] = {}
-    for _rank, distance, pk in ranked:
+    for found in ranked:
+        pk, distance = found.service_id, found.distance
         row = rows[pk]
         borough = boroughs[row["borough_id"]]
         row.update(borough_name=borough.name, ics=borough.ics)
@@ -130,7 +136,8 @@ def describe(ranked: list[tuple], at: datetime, within: int = 0) -> list[dict[st
 def service_summary(
     service: Service, at: datetime, *, distance_km: float | None = None, within: int = 0
 ) -> dict[str, Any]:
-    """One service as the search shows it (expects the prefetches describe makes)."""
+    """One service as the search's API shows it, serialised (expects the prefetches
+    describe makes)."""
     from directory.hours import service_time_fit
 
     location = service.location
@@ -145,14 +152,27 @@ def service_summary(
         borough_name=location.borough.name,
         ics=location.borough.ics,
     )
-    return _summary(
-        row,
-        [c.code for c in service.categories.all()],
-        [b.name for b in service.boroughs_covered.all()],
-        service_time_fit(service, at, within=timedelta(minutes=within), stay=STAY),
-        at,
-        distance_km,
+    return as_json(
+        _summary(
+            row,
+            [c.code for c in service.categories.all()],
+            [b.name for b in service.boroughs_covered.all()],
+            service_time_fit(service, at, within=timedelta(minutes=within), stay=STAY),
+            at,
+            distance_km,
+        )
     )
+
+
+def as_json(value: Any) -> Any:
+    """An answer with its datetimes as ISO 8601 text, as the API sends them."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_json(item) for item in value]
+    return value
 
 
 def _summary(
@@ -175,15 +195,10 @@ def _summary(
         "categories": sorted(categories),
         "distance_km": round(distance_km, 2) if distance_km is not None else None,
         "open_now": state.open,
-        "next_change": state.next_change.astimezone(LONDON).isoformat()
-        if state.next_change
-        else None,
-        "opens_at": later.astimezone(LONDON).isoformat() if later else None,
+        "next_change": state.next_change.astimezone(LONDON) if state.next_change else None,
+        "opens_at": later.astimezone(LONDON) if later else None,
         "opens_in_minutes": math.ceil((later - at).total_seconds() / 60) if later else None,
-        "capacity": {
-            key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in capacity_live(SimpleNamespace(**row), at).items()
-        },
+        "capacity": capacity_live(SimpleNamespace(**row), at),
         "location": {
             "address": row["address"],
             "postcode": row["postcode"],

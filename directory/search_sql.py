@@ -16,28 +16,21 @@ from django.db.models import (
     IntegerField,
     Q,
     QuerySet,
-    TextField,
     Value,
 )
-from django.db.models.functions import Cast
 
 from directory import reference
+from directory.eligibility import sexes_text, sql_fits
 from directory.geo import bounding_box, distance_km_sql
 from directory.hours import LONDON, is_bank_holiday
 from directory.models import (
     BankHolidayHours,
     OpeningException,
-    Service,
     ServiceSearchEntry,
     Sex,
 )
 from directory.search_params import SearchQuery
-from directory.search_rank import sql_rank
-from directory.selectors import (
-    sql_age_fits,
-    sql_not_full,
-    sql_sexes_text_fits,
-)
+from directory.search_rank import Ranked, sql_rank
 from directory.timing import STAY, Group, sql_time_group
 
 UNCERTAIN = -1  # marks an uncertain candidate in fast_rows_sql's answer
@@ -111,7 +104,7 @@ def candidates_queryset(
         near_days = (moment.day - timedelta(days=1), last_day + timedelta(days=1))
         # IN (subquery) rather than EXISTS: PostgreSQL hashes the few services with an
         # exception near `at` once, instead of probing the exceptions per candidate.
-        condition = Q(facts_copied=False) | Q(
+        condition = Q(
             service_id__in=OpeningException.objects.filter(date__range=near_days).values(
                 "service_id"
             )
@@ -129,23 +122,12 @@ def candidates_queryset(
 
 
 def _certain_fits(query: SearchQuery, moment: Moment, candidates: QuerySet) -> QuerySet:
-    """The certain candidates whose copied facts fit the patient (hours aside)."""
-    rows = (
-        candidates.filter(uncertain=False, active=True)
-        .filter(sql_age_fits(query.age))
-        .filter(sql_not_full(moment.at))
-    )
-    through = Service.boroughs_covered.through
-    origin = query.origin_borough.pk if query.origin_borough else None
-    rows = rows.filter(
-        Q(covers_any=False)
-        | Q(service_id__in=through.objects.filter(borough_id=origin).values("service_id"))
-    )
+    """The certain candidates whose copied facts fit the patient, hours aside
+    (directory/eligibility.py's SQL form)."""
+    rows = candidates.filter(uncertain=False)
     if query.sex and query.sex != Sex.UNKNOWN:
-        rows = rows.annotate(sexes_text=Cast("sexes", TextField())).filter(
-            sql_sexes_text_fits(query.sex)
-        )
-    return rows
+        rows = rows.annotate(sexes_text=sexes_text())
+    return rows.filter(sql_fits(query.age, query.sex, query.origin_borough, moment.at))
 
 
 def fast_rows_queryset(
@@ -211,12 +193,12 @@ def fast_rows_sql(
 
 def fast_rows(
     query: SearchQuery, moment: Moment, candidates: QuerySet
-) -> tuple[list[tuple], list[int]]:
+) -> tuple[list[Ranked], list[int]]:
     """(rank, distance, service_id) of the best certain candidates, judged wholly in SQL
     (open now first, then open in time, then, unless open_only, closed ones: each asked
     for only while fewer than `limit` fit), and the ids of the uncertain candidates, left
     for Python to judge."""
-    rows: list[tuple] = []
+    rows: list[Ranked] = []
     uncertain: list[int] = []
     for group in (Group.OPEN, Group.LATER, Group.CLOSED):
         if len(rows) >= query.limit or (group == Group.CLOSED and query.open_only):
@@ -231,9 +213,9 @@ def fast_rows(
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for row in cursor.fetchall():
-                if row[0] == UNCERTAIN:
-                    uncertain.append(row[2])
+            for row in map(Ranked._make, cursor.fetchall()):
+                if row.rank == UNCERTAIN:
+                    uncertain.append(row.service_id)
                 else:
-                    rows.append(tuple(row))
+                    rows.append(row)
     return rows, uncertain

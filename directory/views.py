@@ -104,12 +104,11 @@ def _wait(minutes: int) -> str:
 
 def _card(item: dict, now: datetime) -> dict:
     """One search result with the words the page shows (times, capacity and its age)."""
-    change = item.get("next_change")
-    change_at = datetime.fromisoformat(change) if change else None
+    change_at = item.get("next_change")
     opens = item.get("opens_at")
     if opens:
         # Opens within the urgency window: the same words on the card as on the API.
-        when = _clock(datetime.fromisoformat(opens), now)
+        when = _clock(opens, now)
         hours = f"Opens {when}, in {_wait(item['opens_in_minutes'])}"
     elif item["open_now"]:
         hours = f"Open until {_clock(change_at, now)}" if change_at else "Open 24 hours"
@@ -119,8 +118,7 @@ def _card(item: dict, now: datetime) -> dict:
     else:
         hours = f"Closed, opens at {_clock(change_at, now)}" if change_at else "Closed"
     capacity = item["capacity"]
-    updated = capacity.get("updated_at")
-    updated_at = datetime.fromisoformat(updated) if updated else None
+    updated_at = capacity.get("updated_at")
     status = capacity["status"]
     return {
         **item,

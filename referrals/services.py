@@ -8,7 +8,6 @@ appends a ReferralEvent and hands it to the delivery outbox in the same transact
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,10 +18,12 @@ from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from directory import permissions
+from directory.eligibility import Reason, is_not_taking
 from directory.hours import LONDON
-from directory.models import Borough, Category, Service, User
+from directory.models import Borough, Service, User
 from directory.postcodes import postcode_locate
-from directory.selectors import Reason, is_not_taking, service_fit
+from directory.reference import age_band, category_by_code
+from directory.selectors import service_fit
 from directory.services import service_slot_take
 from directory.timing import URGENCY_WITHIN_MINUTES
 from referrals import selectors
@@ -57,15 +58,8 @@ def _age_on(born: date, today: date) -> int:
 
 
 def age_band_for(age: int | None) -> str:
-    if age is None:
-        return AgeBand.UNKNOWN
-    if age < 18:
-        return AgeBand.CHILD
-    if age < 65:
-        return AgeBand.ADULT
-    if age < 80:
-        return AgeBand.OLDER
-    return AgeBand.ELDERLY
+    """The referral's de-identified age: directory.reference's bands, "unknown" if unknown."""
+    return AgeBand(age_band(age) or AgeBand.UNKNOWN)
 
 
 def _patient_borough(postcode: str, service: Service) -> Borough | None:
@@ -78,21 +72,6 @@ def _patient_borough(postcode: str, service: Service) -> Borough | None:
         if found is not None and found.borough is not None:
             return found.borough
     return service.location.borough
-
-
-# Categories are reference data from a data migration: read once per process, and again
-# after CATEGORY_CACHE_SECONDS so that an operator's edit in the admin shows up in time.
-CATEGORY_CACHE_SECONDS = 300.0
-_categories: dict[str, Category] = {}
-_categories_read_at = 0.0
-
-
-def _category_by_code(code: str) -> Category | None:
-    global _categories, _categories_read_at
-    if code not in _categories or time.monotonic() - _categories_read_at > CATEGORY_CACHE_SECONDS:
-        _categories = {category.code: category for category in Category.objects.all()}
-        _categories_read_at = time.monotonic()
-    return _categories.get(code)
 
 
 # --- create --------------------------------------------------------------------------
@@ -163,7 +142,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             code="address_required",
             fields={"patient": {"address": [address_problem]}},
         )
-    category = _category_by_code(clinical["category"])
+    category = category_by_code(clinical["category"])
     if category is None:
         raise DomainError(
             "Unknown category.",

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from directory.models import Capacity, ServiceSearchEntry
+from directory.models import Capacity
 from directory.services import capacity_set, service_index_rebuild
 from tests.directory.search_helpers import AT, ids, place_service, search
 from tests.factories import category
@@ -29,25 +29,13 @@ def _services_of_every_kind():
     ]
 
 
-def test_it_judges_entries_written_without_the_copied_facts_from_the_service(crew_api):
+def test_it_lists_the_same_services_with_explain_as_without(crew_api):
     closed, red, _, _, _, _, amber, unknown, both = _services_of_every_kind()
     asked = {"category": ["falls", "frailty"], "age": 70, "sex": "male"}
     expected = [both.pk, amber.pk, unknown.pk, red.pk, closed.pk]
-    assert ids(search(crew_api, **asked)) == expected
-
-    # As a bulk loader writing only service, category and coordinates leaves them.
-    ServiceSearchEntry.objects.update(
-        facts_copied=False,
-        active=True,
-        min_age=None,
-        max_age=None,
-        sexes=[],
-        capacity_status=Capacity.UNKNOWN,
-        capacity_slots=None,
-        capacity_expires_at=None,
-    )
 
     assert ids(search(crew_api, **asked)) == expected
+    assert ids(search(crew_api, explain="true", **asked)) == expected
 
 
 def test_it_follows_capacity_set_after_the_service_was_indexed(crew_api, operator):
