@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -391,6 +391,22 @@ def _retry_after(raw: str | None, now: datetime) -> timedelta | None:
     return min(max(wait, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
 
 
+def _again_on_a_new_connection(step):
+    """Run one database step of a send; if the connection was lost under it (a terminated
+    backend, a database restart), run it once more on a new one. Without this, a send
+    whose connection dies after its claim holds its delivery, and a slot of its endpoint,
+    until the lease runs out, and one that dies after the partner answered sends it again.
+    The steps are safe twice: the claim and the final update are conditional, and at worst
+    an attempt is on record twice, once unfinished."""
+    try:
+        return step()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise  # the caller's transaction is gone with it; not ours to mend
+        connection.close()
+        return step()
+
+
 def delivery_send(
     *, delivery_id: int, now: datetime | None = None, queue_next: bool = False
 ) -> Delivery | None:
@@ -406,7 +422,7 @@ def delivery_send(
     given_now = now
     now = now or timezone.now()
     try:
-        lease = _claim(delivery_id=delivery_id, now=now)
+        lease = _again_on_a_new_connection(lambda: _claim(delivery_id=delivery_id, now=now))
     except _Cancelled:
         if queue_next:
             _queue_next_quietly(delivery_id=delivery_id, now=given_now)
@@ -418,9 +434,13 @@ def delivery_send(
             queued_until=None
         )
         return None
-    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = _again_on_a_new_connection(
+        lambda: Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    )
     endpoint = delivery.endpoint
-    attempt = DeliveryAttempt.objects.create(delivery=delivery, at=now)
+    attempt = _again_on_a_new_connection(
+        lambda: DeliveryAttempt.objects.create(delivery=delivery, at=now)
+    )
 
     try:
         outcome: Outcome = transport_for(endpoint.kind).send(delivery)
@@ -428,11 +448,13 @@ def delivery_send(
         # A bug must still count as an attempt, so the schedule (and its end) still applies.
         logger.exception("transport for delivery %s raised", delivery_id)
         outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}")
-    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-        duration_ms=outcome.duration_ms,
-        status_code=outcome.status_code,
-        error=outcome.error[:500],
-        finished_at=now + timedelta(milliseconds=outcome.duration_ms),
+    _again_on_a_new_connection(
+        lambda: DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            duration_ms=outcome.duration_ms,
+            status_code=outcome.status_code,
+            error=outcome.error[:500],
+            finished_at=now + timedelta(milliseconds=outcome.duration_ms),
+        )
     )
 
     changes: dict[str, Any] = {"locked_until": None}
@@ -464,7 +486,9 @@ def delivery_send(
         changes.update(next_attempt_at=next_at, last_error=outcome.error)
 
     # Only while we still hold the lease: a sender that overran it must not overwrite the next.
-    updated = Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(**changes)
+    updated = _again_on_a_new_connection(
+        lambda: Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(**changes)
+    )
     if updated and failed:
         _tell_operators_of_failure(delivery_id)
     if queue_next:
