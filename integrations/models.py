@@ -83,6 +83,10 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A sender holds the delivery until this time; another sender may take it after.
     locked_until = models.DateTimeField(null=True, blank=True)
+    # With a broker: a task for it was queued and has not run yet. Until this time the sweep
+    # queues no other (it counts against the endpoint's send slots); a lost task only costs
+    # the wait until then.
+    queued_until = models.DateTimeField(null=True, blank=True)
     # The end of the retry window: set by the first attempt (again by the first after a
     # replay) to 24 h later; a failed attempt at or after it fails the delivery. Time, not
     # a count of attempts, bounds the schedule, so short Retry-After waits cannot use it up.

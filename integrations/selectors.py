@@ -1,4 +1,5 @@
-"""Reads about deliveries: what a sender may take now, and whether anything is sending."""
+"""Reads about deliveries: what a sender may take (or the sweep queue) now, and whether
+anything is sending."""
 
 from __future__ import annotations
 
@@ -33,6 +34,32 @@ def due_deliveries(*, now: datetime) -> QuerySet:
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
         .exclude(endpoint_id__in=_busy_endpoints(now=now))
+    )
+
+
+def _unqueued(now: datetime) -> Q:
+    return Q(queued_until__isnull=True) | Q(queued_until__lt=now)
+
+
+def due_unqueued_deliveries(*, now: datetime) -> QuerySet:
+    """Due deliveries a sender may take that no queued task is on its way to."""
+    return due_deliveries(now=now).filter(_unqueued(now))
+
+
+def endpoints_with_due_deliveries(*, now: datetime) -> list[int]:
+    """Endpoints with room that have due deliveries no task is queued for (the sweep's)."""
+    return list(
+        due_unqueued_deliveries(now=now).order_by().values_list("endpoint_id", flat=True).distinct()
+    )
+
+
+def endpoint_slots_taken(*, endpoint_id: int, now: datetime) -> int:
+    """Of the endpoint's DELIVERY_ENDPOINT_CONCURRENCY send slots, how many are taken: by a
+    send in flight, or by a task queued for a delivery that has not run yet."""
+    return (
+        Delivery.objects.filter(endpoint_id=endpoint_id, status=Delivery.Status.PENDING)
+        .filter(Q(locked_until__gte=now) | Q(queued_until__gte=now))
+        .count()
     )
 
 

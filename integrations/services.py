@@ -1,8 +1,9 @@
 """Deliveries: the transactional outbox and the one sending path.
 
 A Delivery is written in the same transaction as the event it tells of, and sending is
-only asked for after commit. Whoever sends (the Celery `deliver` task, the beat `sweep`, or
-the embedded `run_deliveries` loop) calls delivery_send, which claims the row, sends once
+only asked for after commit. Whoever sends (the Celery `deliver` task, queued after
+commit, by the beat `sweep` or by the endpoint's previous send; or the embedded
+`run_deliveries` loop) calls delivery_send, which claims the row, sends once
 through the endpoint's transport, stores the attempt and decides what comes next. Retry
 times live in next_attempt_at; a lost task or a dead worker only delays a delivery until
 the next sweep or loop pass finds it due.
@@ -23,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -31,7 +32,12 @@ from django.utils import timezone
 from config.errors import Conflict, DomainError
 from integrations.fhir import message_bundle, referral_api_url
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
-from integrations.selectors import due_deliveries
+from integrations.selectors import (
+    due_deliveries,
+    due_unqueued_deliveries,
+    endpoint_slots_taken,
+    endpoints_with_due_deliveries,
+)
 from integrations.transports import Outcome, transport_for
 
 logger = logging.getLogger(__name__)
@@ -81,6 +87,12 @@ def _lease() -> timedelta:
     # Longer than any one send can take, so a live sender is never overtaken; a dead one
     # only holds the delivery this long.
     return timedelta(seconds=settings.OUTBOUND_TIMEOUT_SECONDS * 2 + 30)
+
+
+def _queued_lease() -> timedelta:
+    # How long a queued task may wait for a worker before the sweep takes it for lost and
+    # queues another (which, if the first turns up after all, finds the delivery taken).
+    return timedelta(seconds=max(10, 2 * settings.DELIVERY_SWEEP_SECONDS))
 
 
 # --- writing the outbox ----------------------------------------------------------------
@@ -190,6 +202,15 @@ def _enqueue(delivery_ids: Iterable[int]) -> int:
         _publisher_drop()
         _broker_quiet_until = time.monotonic() + settings.DELIVERY_SWEEP_SECONDS
         logger.warning("could not queue %d deliveries (%s); the sweep will", len(ids) - queued, exc)
+    return queued
+
+
+def _enqueue_marked(delivery_ids: list[int]) -> int:
+    """Publish tasks for deliveries marked queued; those not published are unmarked, so the
+    sweep queues them once the broker is back rather than after the mark runs out."""
+    queued = _enqueue(delivery_ids)
+    if queued < len(delivery_ids):
+        Delivery.objects.filter(pk__in=delivery_ids[queued:]).update(queued_until=None)
     return queued
 
 
@@ -322,13 +343,17 @@ def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
             # Conditional UPDATE: of two senders racing for one delivery, exactly one sees 1.
             claimed = pending_due.update(
                 locked_until=lease_until,
+                queued_until=None,
                 attempt_count=F("attempt_count") + 1,
                 retry_until=Coalesce(F("retry_until"), Value(now + retry_window())),
             )
             return lease_until if claimed == 1 else None
         # Disabled after the delivery was written: nobody is listening there any more.
         cancelled = pending_due.update(
-            status=Delivery.Status.CANCELLED, last_error="endpoint disabled", retry_until=None
+            status=Delivery.Status.CANCELLED,
+            last_error="endpoint disabled",
+            retry_until=None,
+            queued_until=None,
         )
     if cancelled:
         raise _Cancelled  # raised after the block, so the cancel is committed
@@ -366,23 +391,56 @@ def _retry_after(raw: str | None, now: datetime) -> timedelta | None:
     return min(max(wait, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
 
 
-def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery | None:
+def _again_on_a_new_connection(step):
+    """Run one database step of a send; if the connection was lost under it (a terminated
+    backend, a database restart), run it once more on a new one. Without this, a send
+    whose connection dies after its claim holds its delivery, and a slot of its endpoint,
+    until the lease runs out, and one that dies after the partner answered sends it again.
+    The steps are safe twice: the claim and the final update are conditional, and at worst
+    an attempt is on record twice, once unfinished."""
+    try:
+        return step()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise  # the caller's transaction is gone with it; not ours to mend
+        connection.close()
+        return step()
+
+
+def delivery_send(
+    *, delivery_id: int, now: datetime | None = None, queue_next: bool = False
+) -> Delivery | None:
     """Send one due delivery once and record what happened; None if it is not ours to send.
 
-    Called by the Celery task, the sweep and the run_deliveries loop alike. Never inside
-    a transaction: the HTTP call must not hold database locks. The attempt is stored
-    before the request goes out, so a sender killed mid-send still leaves it on record.
+    Called by the Celery task and the run_deliveries loop alike. Never inside a
+    transaction: the HTTP call must not hold database locks. The attempt is stored before
+    the request goes out, so a sender killed mid-send still leaves it on record.
+
+    queue_next (the Celery task): once done, queue the endpoint's next due deliveries into
+    the send slots free, so a backlog drains one send after another, not by the sweep.
     """
+    given_now = now
     now = now or timezone.now()
     try:
-        lease = _claim(delivery_id=delivery_id, now=now)
+        lease = _again_on_a_new_connection(lambda: _claim(delivery_id=delivery_id, now=now))
     except _Cancelled:
+        if queue_next:
+            _queue_next_quietly(delivery_id=delivery_id, now=given_now)
         return Delivery.objects.get(pk=delivery_id)
     if lease is None:
+        # Its task has run: no longer queued, so it counts against no slot and the sweep or
+        # the endpoint's next finished send queues it again when it may go.
+        Delivery.objects.filter(pk=delivery_id, queued_until__isnull=False).update(
+            queued_until=None
+        )
         return None
-    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = _again_on_a_new_connection(
+        lambda: Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    )
     endpoint = delivery.endpoint
-    attempt = DeliveryAttempt.objects.create(delivery=delivery, at=now)
+    attempt = _again_on_a_new_connection(
+        lambda: DeliveryAttempt.objects.create(delivery=delivery, at=now)
+    )
 
     try:
         outcome: Outcome = transport_for(endpoint.kind).send(delivery)
@@ -390,11 +448,13 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
         # A bug must still count as an attempt, so the schedule (and its end) still applies.
         logger.exception("transport for delivery %s raised", delivery_id)
         outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}")
-    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-        duration_ms=outcome.duration_ms,
-        status_code=outcome.status_code,
-        error=outcome.error[:500],
-        finished_at=now + timedelta(milliseconds=outcome.duration_ms),
+    _again_on_a_new_connection(
+        lambda: DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            duration_ms=outcome.duration_ms,
+            status_code=outcome.status_code,
+            error=outcome.error[:500],
+            finished_at=now + timedelta(milliseconds=outcome.duration_ms),
+        )
     )
 
     changes: dict[str, Any] = {"locked_until": None}
@@ -426,11 +486,28 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery 
         changes.update(next_attempt_at=next_at, last_error=outcome.error)
 
     # Only while we still hold the lease: a sender that overran it must not overwrite the next.
-    updated = Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(**changes)
+    updated = _again_on_a_new_connection(
+        lambda: Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(**changes)
+    )
     if updated and failed:
         _tell_operators_of_failure(delivery_id)
+    if queue_next:
+        _queue_next_quietly(delivery_id=delivery_id, now=given_now)
     delivery.refresh_from_db()
     return delivery
+
+
+def _queue_next_quietly(*, delivery_id: int, now: datetime | None) -> None:
+    try:
+        endpoint_id = (
+            Delivery.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
+        )
+        if endpoint_id is not None:
+            now = now or timezone.now()  # after the send, not when it began
+            _enqueue_marked(_deliveries_mark_queued(endpoint_id=endpoint_id, now=now))
+    except DatabaseError:
+        # The send is recorded; what comes next the sweep queues instead.
+        logger.warning("could not queue the deliveries after %s; the sweep will", delivery_id)
 
 
 def _operator_addresses() -> list[str]:
@@ -513,9 +590,38 @@ def deliveries_send_due(*, now: datetime | None = None) -> int:
     return sent
 
 
+def _deliveries_mark_queued(*, endpoint_id: int, now: datetime) -> list[int]:
+    """Mark as queued the endpoint's oldest due deliveries, as many as it has send slots free
+    (DELIVERY_ENDPOINT_CONCURRENCY less its sends in flight and tasks queued); their ids."""
+    with transaction.atomic():
+        # Taken in turn with the claims for this endpoint, so slots are never counted twice.
+        if not Endpoint.objects.select_for_update().filter(pk=endpoint_id).exists():
+            return []
+        free = settings.DELIVERY_ENDPOINT_CONCURRENCY - endpoint_slots_taken(
+            endpoint_id=endpoint_id, now=now
+        )
+        if free <= 0:
+            return []
+        ids = list(
+            due_unqueued_deliveries(now=now)
+            .filter(endpoint_id=endpoint_id)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:free]
+        )
+        Delivery.objects.filter(pk__in=ids).update(queued_until=now + _queued_lease())
+    return ids
+
+
 def deliveries_enqueue_due(*, now: datetime | None = None) -> int:
-    """The beat sweep: hand every due delivery to Celery (a duplicate task finds it taken)."""
-    return _enqueue(deliveries_due(now=now, limit=1000))
+    """The beat sweep: for each endpoint with due deliveries, queue as many as it has send
+    slots free. Each finished send queues its endpoint's next, so the sweep only starts a
+    backlog, picks up retries as they fall due, and replaces tasks lost (their delivery's
+    queued or sending lease ran out)."""
+    now = now or timezone.now()
+    ids: list[int] = []
+    for endpoint_id in endpoints_with_due_deliveries(now=now):
+        ids += _deliveries_mark_queued(endpoint_id=endpoint_id, now=now)
+    return _enqueue_marked(ids)
 
 
 # --- operators -------------------------------------------------------------------------

@@ -9,13 +9,14 @@ from integrations import services
 
 @shared_task(name="integrations.deliver", ignore_result=True)
 def deliver(delivery_id: int) -> None:
-    """Send one delivery if it is due and nobody else holds it (else do nothing)."""
-    services.delivery_send(delivery_id=delivery_id)
+    """Send one delivery if it is due and nobody else holds it (else do nothing), then queue
+    its endpoint's next due deliveries into the send slots free."""
+    services.delivery_send(delivery_id=delivery_id, queue_next=True)
 
 
 @shared_task(name="integrations.sweep", ignore_result=True)
 def sweep() -> int:
-    """Beat: queue every delivery that is due.
+    """Beat: queue due deliveries into each endpoint's free send slots.
 
     This is what makes a lost task, a killed worker or a restarted broker only a delay.
     """
