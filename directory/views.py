@@ -28,7 +28,8 @@ from directory.search import (
 )
 from directory.selectors import capacity_live
 from directory.services import CAPACITY_MAX_SLOTS, capacity_set
-from referrals.views import crew_page, partner_page, refer_problem, refusal_text
+from referrals.views.refer import refer_problem, refusal_text
+from referrals.views.shared import crew_page, partner_page
 
 # --- search ------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Referrals API: create (idempotent), list, read (audited), events, and the answers.
+"""Referrals API: create (idempotent), list, read (audited) and events, with the shapes
+of a referral in and out. The state machine's actions are in api_actions.py.
 
 One APIView per operation, nested InputSerializer/OutputSerializer; the work happens in
 services.py and selectors.py. The referral's UUID is the only identifier in URLs; no
@@ -22,7 +23,7 @@ from directory.models import Sex
 from directory.postcodes import normalise_postcode
 from referrals import selectors, services
 from referrals.idempotency import check_key, idempotent_response
-from referrals.models import DeclineReason, Mobility, PatientAccess, Urgency
+from referrals.models import Mobility, PatientAccess, Urgency
 from referrals.nhs_number import normalise_nhs_number
 
 NO_STORE = "no-store, private"
@@ -317,88 +318,3 @@ class ReferralEventListApi(APIView):
         return Response(
             self.OutputSerializer(events, many=True).data, headers={"Cache-Control": NO_STORE}
         )
-
-
-class _ReferralActionApi(APIView):
-    """One action of the state machine; answers with the referral (no patient details)."""
-
-    action = ""
-
-    class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-    OutputSerializer = ReferralSummarySerializer
-
-    def arguments(self, data: dict) -> dict:
-        """Map the validated body onto referral_transition's keyword arguments."""
-        return {"note": data.get("note", "")}
-
-    def act(self, request, referral_id) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        referral = services.referral_transition(
-            referral_id=referral_id,
-            user=request.user,
-            action=self.action,
-            **self.arguments(data.validated_data),
-        )
-        return Response(self.OutputSerializer(referral, context={"user": request.user}).data)
-
-
-class ReferralAcknowledgeApi(_ReferralActionApi):
-    action = "acknowledge"
-
-    @extend_schema(request=_ReferralActionApi.InputSerializer, responses=ReferralSummarySerializer)
-    def post(self, request, referral_id):
-        return self.act(request, referral_id)
-
-
-class ReferralAcceptApi(_ReferralActionApi):
-    action = "accept"
-
-    @extend_schema(request=_ReferralActionApi.InputSerializer, responses=ReferralSummarySerializer)
-    def post(self, request, referral_id):
-        return self.act(request, referral_id)
-
-
-class ReferralDeclineApi(_ReferralActionApi):
-    action = "decline"
-
-    class InputSerializer(serializers.Serializer):
-        reason_code = serializers.ChoiceField(choices=DeclineReason.choices)
-        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-    def arguments(self, data: dict) -> dict:
-        return {"reason_code": data["reason_code"], "note": data.get("note", "")}
-
-    @extend_schema(request=InputSerializer, responses=ReferralSummarySerializer)
-    def post(self, request, referral_id):
-        return self.act(request, referral_id)
-
-
-class ReferralCompleteApi(_ReferralActionApi):
-    action = "complete"
-
-    class InputSerializer(serializers.Serializer):
-        outcome = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-    def arguments(self, data: dict) -> dict:
-        return {"outcome": data.get("outcome", "")}
-
-    @extend_schema(request=InputSerializer, responses=ReferralSummarySerializer)
-    def post(self, request, referral_id):
-        return self.act(request, referral_id)
-
-
-class ReferralCancelApi(_ReferralActionApi):
-    action = "cancel"
-
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=2000)
-
-    def arguments(self, data: dict) -> dict:
-        return {"note": data["reason"]}
-
-    @extend_schema(request=InputSerializer, responses=ReferralSummarySerializer)
-    def post(self, request, referral_id):
-        return self.act(request, referral_id)

@@ -6,22 +6,22 @@ Referral pages carry only the referral's UUID in their addresses: no patient det
 
 from django.urls import path
 
-from referrals import views
+from referrals.views import crew, partner, refer
 
 urlpatterns = [
     # crew
-    path("refer/<int:service_id>/", views.refer, name="refer"),
-    path("refer/sending/<slug:key>/", views.referral_sending, name="referral-sending"),
-    path("referrals/", views.my_referrals, name="my-referrals"),
-    path("referrals/<uuid:referral_id>/", views.referral_status, name="referral-status"),
+    path("refer/<int:service_id>/", refer.refer, name="refer"),
+    path("refer/sending/<slug:key>/", refer.referral_sending, name="referral-sending"),
+    path("referrals/", crew.my_referrals, name="my-referrals"),
+    path("referrals/<uuid:referral_id>/", crew.referral_status, name="referral-status"),
     path(
         "referrals/<uuid:referral_id>/live/",
-        views.referral_status_live,
+        crew.referral_status_live,
         name="referral-status-live",
     ),
-    path("referrals/<uuid:referral_id>/cancel/", views.referral_cancel, name="referral-cancel"),
+    path("referrals/<uuid:referral_id>/cancel/", crew.referral_cancel, name="referral-cancel"),
     # partner
-    path("inbox/", views.inbox, name="inbox"),
-    path("inbox/live/", views.inbox_live, name="inbox-live"),
-    path("inbox/<uuid:referral_id>/", views.partner_referral, name="partner-referral"),
+    path("inbox/", partner.inbox, name="inbox"),
+    path("inbox/live/", partner.inbox_live, name="inbox-live"),
+    path("inbox/<uuid:referral_id>/", partner.partner_referral, name="partner-referral"),
 ]

@@ -5,7 +5,7 @@ The referral's UUID is the only identifier in these URLs.
 
 from django.urls import path
 
-from referrals import api
+from referrals import api, api_actions
 
 urlpatterns = [
     path("referrals/", api.ReferralCollectionApi.as_view(), name="referral-list"),
@@ -17,27 +17,27 @@ urlpatterns = [
     ),
     path(
         "referrals/<uuid:referral_id>/acknowledge/",
-        api.ReferralAcknowledgeApi.as_view(),
+        api_actions.ReferralAcknowledgeApi.as_view(),
         name="referral-acknowledge",
     ),
     path(
         "referrals/<uuid:referral_id>/accept/",
-        api.ReferralAcceptApi.as_view(),
+        api_actions.ReferralAcceptApi.as_view(),
         name="referral-accept",
     ),
     path(
         "referrals/<uuid:referral_id>/decline/",
-        api.ReferralDeclineApi.as_view(),
+        api_actions.ReferralDeclineApi.as_view(),
         name="referral-decline",
     ),
     path(
         "referrals/<uuid:referral_id>/complete/",
-        api.ReferralCompleteApi.as_view(),
+        api_actions.ReferralCompleteApi.as_view(),
         name="referral-complete",
     ),
     path(
         "referrals/<uuid:referral_id>/cancel/",
-        api.ReferralCancelApi.as_view(),
+        api_actions.ReferralCancelApi.as_view(),
         name="referral-cancel",
     ),
 ]

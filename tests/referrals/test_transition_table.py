@@ -7,7 +7,7 @@ from django.test import Client
 from config.errors import DomainError
 from referrals import machine
 from referrals.models import CLOSED_STATUSES, OPEN, OPEN_STATUSES, Referral, Status
-from referrals.views import AnswerForm
+from referrals.views.partner import AnswerForm
 from tests.referrals.factories import referral_in
 
 ALL = [status.value for status in Status]
