@@ -149,6 +149,9 @@ def _enqueue_after_commit(delivery_ids: list[int]) -> None:
     transaction.on_commit(lambda: _enqueue(delivery_ids), robust=True)
 
 
+DELIVER_TASK = "integrations.deliver"  # integrations/tasks.py: deliver
+
+
 # Publishing never waits on the broker: one try with a short timeout on a connection of our
 # own (kombu's default retries for seconds), and after a failure the broker is left alone
 # for a sweep interval. The outbox holds the work; the sweep queues it once the broker is
@@ -185,8 +188,11 @@ def _publisher_drop() -> None:
 
 
 def _enqueue(delivery_ids: Iterable[int]) -> int:
-    """Hand deliveries to Celery. A broker failure only delays them until the next sweep."""
-    from integrations.tasks import deliver
+    """Hand deliveries to Celery. A broker failure only delays them until the next sweep.
+
+    The task is named, not imported: integrations.tasks calls these services, and they must
+    not import it back."""
+    from config.celery import app
 
     global _broker_quiet_until
     ids = list(delivery_ids)
@@ -196,7 +202,7 @@ def _enqueue(delivery_ids: Iterable[int]) -> int:
     try:
         connection = _publisher_connection()
         for delivery_id in ids:
-            deliver.apply_async((delivery_id,), connection=connection, retry=False)
+            app.send_task(DELIVER_TASK, (delivery_id,), connection=connection, retry=False)
             queued += 1
     except Exception as exc:
         _publisher_drop()

@@ -7,7 +7,7 @@ from celery import shared_task
 from integrations import services
 
 
-@shared_task(name="integrations.deliver", ignore_result=True)
+@shared_task(name=services.DELIVER_TASK, ignore_result=True)
 def deliver(delivery_id: int) -> None:
     """Send one delivery if it is due and nobody else holds it (else do nothing), then queue
     its endpoint's next due deliveries into the send slots free."""
