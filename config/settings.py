@@ -471,7 +471,7 @@ LOGGING = {
 # --- search and escalation ----------------------------------------------------------------
 
 # Within this distance band capacity decides the order; a nearer band always comes first
-# (directory/search_rank.py). 0 turns bands off: capacity first across the whole radius.
+# (directory/search/rank.py). 0 turns bands off: capacity first across the whole radius.
 SEARCH_DISTANCE_BAND_M = env_int("SEARCH_DISTANCE_BAND_M", 3000, minimum=0, maximum=100_000)
 # How long a partner has to acknowledge a referral of each urgency before the sweep
 # escalates it (tells the partner's endpoints and escalation email and the crew).

@@ -3,7 +3,7 @@
 Each rule is written here as a Python predicate on one service's facts (referral
 creation, explain, the few search candidates judged exactly) and, beside it, as the SQL
 condition the search's fast path filters on. Nothing else restates them: the selectors,
-the search (directory/search_sql.py, directory/search_judged.py), explain, the pages and
+the search (directory/search/sql.py, directory/search/judged.py), explain, the pages and
 referral creation all call these. tests/directory/test_eligibility.py checks each pair
 agrees, and tests/directory/test_search_agreement.py that the callers do.
 

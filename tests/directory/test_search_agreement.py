@@ -36,7 +36,7 @@ from directory.selectors import service_eligibility_problem, service_referral_pr
 from directory.services import service_index_rebuild
 from directory.timing import WITHIN_MINUTES
 from referrals import services as referrals
-from referrals.views import NOT_FOR_CREWS, refusal_text
+from referrals.views.refer import NOT_FOR_CREWS, refusal_text
 from tests.directory.search_helpers import ORIGIN, place_service
 from tests.factories import borough
 from tests.referrals.factories import validated

@@ -42,8 +42,8 @@ BAND_STEP = 10
 
 
 class Ranked(NamedTuple):
-    """A fitting service as the search's stages pass it on (search_sql, search_judged ->
-    search_results); sorting these sorts best first."""
+    """A fitting service as the search's stages pass it on (sql, judged ->
+    results); sorting these sorts best first."""
 
     rank: int
     distance: float  # km

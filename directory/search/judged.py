@@ -30,9 +30,9 @@ from directory.eligibility import (
 )
 from directory.hours import LONDON, DayHours, TimeFit, time_fit
 from directory.models import OpeningException, OpeningSpan, ServiceSearchEntry, WeeklyWindow
-from directory.search_params import SearchQuery
-from directory.search_rank import Ranked, capacity_rank_case, rank
-from directory.search_sql import Moment
+from directory.search.params import SearchQuery
+from directory.search.rank import Ranked, capacity_rank_case, rank
+from directory.search.sql import Moment
 from directory.selectors import exceptions_window
 from directory.timing import STAY, sql_open_now, sql_usable_now, sql_usable_within
 

@@ -16,7 +16,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from directory import reference
 from directory.hours import LONDON, DayHours, TimeFit, time_fit
 from directory.models import OpeningException, OpeningSpan, Service
-from directory.search_rank import Ranked
+from directory.search.rank import Ranked
 from directory.selectors import capacity_live, exceptions_window
 from directory.timing import STAY
 

@@ -1,6 +1,6 @@
 """The search's parameters: parsed and checked once, for the API and the pages alike.
 
-Split from directory/search.py (H8); directory.search re-exports what is public here.
+directory.search (the package) exports what is public here.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The search's fast path: candidates judged wholly in SQL from the index rows (H8).
 
-See directory/search.py for how the parts fit.
+See directory/search/__init__.py for how the parts fit.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from directory.models import (
     ServiceSearchEntry,
     Sex,
 )
-from directory.search_params import SearchQuery
-from directory.search_rank import Ranked, sql_rank
+from directory.search.params import SearchQuery
+from directory.search.rank import Ranked, sql_rank
 from directory.timing import STAY, Group, sql_time_group
 
 UNCERTAIN = -1  # marks an uncertain candidate in fast_rows_sql's answer
@@ -135,7 +135,7 @@ def fast_rows_queryset(
 ) -> QuerySet:
     """The certain candidates that fit the patient, hours aside, as (rank, distance,
     service_id, accepts_referrals_when_closed), ranked as a `group` row would be
-    (directory/search_rank.py): the inner part of fast_rows_sql."""
+    (directory/search/rank.py): the inner part of fast_rows_sql."""
     rows = _certain_fits(query, moment, candidates)
     rows = rows.annotate(rank=sql_rank(group, moment.at)).order_by("rank", "distance", "service_id")
     rows = rows.values_list("rank", "distance", "service_id", "accepts_referrals_when_closed")

@@ -18,11 +18,10 @@ With `explain`, every candidate in the radius is judged in Python with the same 
 (directory/eligibility.py's Python form, over the same index rows), so each left-out
 service can carry its reason.
 
-The parts: search_params.py (parsing), search_sql.py (the fast path), search_judged.py
-(the exact path), search_results.py (each result's answer); they pass each other named
-rows (search_rank.Ranked, search_judged.LeftOut); this module joins them and
-re-exports the contract (search_query_from_params, service_search, SearchResult,
-service_summary, search_log_record).
+The parts (this package): params.py (parsing), sql.py (the fast path), judged.py (the
+exact path), results.py (each result's answer); they pass each other named rows
+(rank.Ranked, judged.LeftOut); this module joins them, and the package's __init__ is the
+contract.
 """
 
 from __future__ import annotations
@@ -34,30 +33,20 @@ from directory.hours import LONDON
 from directory.models import PostcodeArea, SearchLog, Service
 from directory.postcodes import postcode_district
 from directory.reference import age_band
-from directory.search_judged import LeftOut, judged_rows
-from directory.search_params import (  # noqa: F401  (re-exported: the search's contract)
-    DEFAULT_LIMIT,
-    DEFAULT_RADIUS_KM,
-    MAX_AGE,
-    MAX_LIMIT,
-    MAX_RADIUS_KM,
+from directory.search.judged import LeftOut, judged_rows
+from directory.search.params import (
     SearchQuery,
-    search_query_from_params,
 )
-from directory.search_rank import Ranked
-from directory.search_results import (  # noqa: F401  (re-exported)
+from directory.search.rank import Ranked
+from directory.search.results import (
     as_json,
     describe,
-    service_summary,
 )
-from directory.search_sql import (  # noqa: F401  (re-exported: bench/search.py uses them)
+from directory.search.sql import (
     EMERGENCY_DEPARTMENT,
-    UNCERTAIN,
     Moment,
     candidates_queryset,
     fast_rows,
-    fast_rows_queryset,
-    fast_rows_sql,
 )
 
 # With explain, the nearest this many left-out services are listed.
@@ -91,7 +80,7 @@ class SearchResult:
 
 
 def service_search(*, query: SearchQuery) -> SearchResult:
-    """Services near the origin that fit the patient, ranked by directory/search_rank.py:
+    """Services near the origin that fit the patient, ranked by directory/search/rank.py:
     open now, then open within the urgency window (saying when), then closed; RED last
     within each; by distance band, capacity, distance; id breaks ties. Open but closing
     within 30 minutes (and not reopening in time) is left out. Emergency departments only
