@@ -36,7 +36,7 @@ from directory.models import (
     User,
 )
 from directory.postcodes import normalise_postcode, postcode_locate
-from directory.services import (
+from directory.index import (
     CAPACITY_MAX_MINUTES,
     CAPACITY_MIN_MINUTES,
     SETTABLE_STATUSES,

@@ -37,7 +37,7 @@ from directory.models import (
     Service,
     User,
 )
-from directory.services import services_index_rebuild
+from directory.index import services_index_rebuild
 
 # --- builders ----------------------------------------------------------------------------
 

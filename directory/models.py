@@ -136,7 +136,7 @@ class IndexedQuerySet(models.QuerySet):
         names = {self.model._meta.get_field(name).name for name in kwargs}
         if not names & self.indexed_fields:
             return super().update(**kwargs)
-        from directory.services import services_index_rebuild
+        from directory.index import services_index_rebuild
 
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
@@ -153,7 +153,7 @@ class IndexedQuerySet(models.QuerySet):
 class ServiceQuerySet(IndexedQuerySet):
     @property
     def indexed_fields(self) -> frozenset[str]:
-        from directory.services import SERVICE_INDEXED_FIELDS
+        from directory.index import SERVICE_INDEXED_FIELDS
 
         return SERVICE_INDEXED_FIELDS
 
@@ -164,7 +164,7 @@ class ServiceQuerySet(IndexedQuerySet):
 class LocationQuerySet(IndexedQuerySet):
     @property
     def indexed_fields(self) -> frozenset[str]:
-        from directory.services import LOCATION_INDEXED_FIELDS
+        from directory.index import LOCATION_INDEXED_FIELDS
 
         return LOCATION_INDEXED_FIELDS
 
@@ -187,7 +187,7 @@ class OpeningSpanQuerySet(IndexedQuerySet):
         return found
 
     def delete(self):
-        from directory.services import services_index_rebuild
+        from directory.index import services_index_rebuild
 
         with transaction.atomic(using=self.db):
             service_ids = set(self.values_list("service_id", flat=True))

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry, WeeklyWindow
-from directory.services import ENTRY_COLUMNS, services_index_rebuild
+from directory.index import ENTRY_COLUMNS, services_index_rebuild
 
 
 def _generate(*args):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from directory.models import Capacity, ServiceSearchEntry
-from directory.services import capacity_set, service_index_rebuild
+from directory.index import capacity_set, service_index_rebuild
 from tests.directory.search_helpers import AT, ids, place_service, search
 from tests.factories import category
 

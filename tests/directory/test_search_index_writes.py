@@ -4,7 +4,7 @@ import pytest
 from django.db.models import F
 
 from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry
-from directory.services import search_index_check
+from directory.index import search_index_check
 from tests.directory.search_helpers import ids, place_service, point, search
 
 

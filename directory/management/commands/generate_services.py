@@ -32,7 +32,7 @@ from directory.models import (
     ServiceSearchEntry,
     WeeklyWindow,
 )
-from directory.services import ENTRY_COLUMNS, SEARCH_FACT_FIELDS, IndexSource, index_rows
+from directory.index import ENTRY_COLUMNS, SEARCH_FACT_FIELDS, IndexSource, index_rows
 
 SYNTHETIC_ORGANISATIONS = 8
 BANK_HOLIDAY_HOURS = tuple(BankHolidayHours.values)  # .values builds a new list each call
