@@ -18,6 +18,7 @@ from django.http import Http404
 
 from config.errors import DomainError
 from directory import permissions
+from directory.index import service_index_rebuild
 from directory.models import (
     Borough,
     Capacity,
@@ -36,13 +37,12 @@ from directory.models import (
     User,
 )
 from directory.postcodes import normalise_postcode, postcode_locate
-from directory.index import (
+from directory.services import (
     CAPACITY_MAX_MINUTES,
     CAPACITY_MIN_MINUTES,
     SETTABLE_STATUSES,
     capacity_set,
     location_save,
-    service_index_rebuild,
     service_save,
 )
 

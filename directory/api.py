@@ -28,7 +28,7 @@ from directory.search import (
     service_summary,
 )
 from directory.selectors import service_get, service_list
-from directory.index import (
+from directory.services import (
     CAPACITY_MAX_MINUTES,
     CAPACITY_MAX_SLOTS,
     CAPACITY_MIN_MINUTES,

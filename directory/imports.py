@@ -29,7 +29,7 @@ from directory.models import (
     Sex,
 )
 from directory.postcodes import normalise_postcode, place_at
-from directory.index import location_save, service_save
+from directory.services import location_save, service_save
 
 IMPORT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://frontdoor.nhs.uk/import")
 

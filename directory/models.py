@@ -116,7 +116,7 @@ class IndexedQuerySet(models.QuerySet):
     service function, and used to leave the index saying "active", so the API's fast path
     listed what explain called inactive. update() (and delete(), for weekly hours) here
     fix the rows they touch and re-index their services through
-    directory.services.services_index_rebuild before returning. It updates exactly the rows
+    directory.index.services_index_rebuild before returning. It updates exactly the rows
     it re-indexes (pk__in the ids it read, with the caller's filter kept), so a row that
     starts matching meanwhile is neither changed nor missed. Instance save(), bulk_create
     and many-to-many set() are whole-object writes that go through directory.services
@@ -488,13 +488,13 @@ class SearchLog(models.Model):
         return f"search {self.created_at:%Y-%m-%d %H:%M} {self.borough or '-'}: {self.result_count}"
 
 
-# --- search index (H1): derived data, rebuilt by directory.services.service_index_rebuild ---
+# --- search index (H1): derived data, rebuilt by directory.index.service_index_rebuild ---
 
 
 class ServiceSearchEntry(models.Model):
     """One row per (service, category) carrying the service's coordinates.
 
-    Derived, never edited: directory.services.service_index_rebuild writes it whenever a
+    Derived, never edited: directory.index.service_index_rebuild writes it whenever a
     service's categories or location change. It lets one indexed range scan on
     (category, latitude, longitude) find a category's candidates inside a bounding box.
     """
@@ -551,7 +551,7 @@ class WeeklyWindow(models.Model):
     """A service's merged weekly opening, in minutes of the week (Monday 00:00 = 0).
 
     Europe/London wall-clock minutes, derived from OpeningSpan by
-    directory.services.service_index_rebuild. `ends` may pass 10080 when the window runs on
+    directory.index.service_index_rebuild. `ends` may pass 10080 when the window runs on
     into Monday; a service open all week has one window 0..20160. Dated exceptions, bank
     holidays and clock changes are not in here: the search checks those exactly.
     """

@@ -27,7 +27,7 @@ from directory.search import (
     service_search,
 )
 from directory.selectors import capacity_live
-from directory.index import CAPACITY_MAX_SLOTS, capacity_set
+from directory.services import CAPACITY_MAX_SLOTS, capacity_set
 from referrals.views import crew_page, partner_page, refer_problem, refusal_text
 
 # --- search ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from directory import permissions
-from directory.index import service_slot_return
+from directory.services import service_slot_return
 from integrations.services import deliveries_create_for_event
 from referrals.models import (
     OPEN_STATUSES,

@@ -23,7 +23,7 @@ from directory.hours import LONDON
 from directory.models import Borough, Category, Service, User
 from directory.postcodes import postcode_locate
 from directory.selectors import Reason, is_not_taking, service_fit
-from directory.index import service_slot_take
+from directory.services import service_slot_take
 from directory.timing import URGENCY_WITHIN_MINUTES
 from referrals import selectors
 from referrals.audit import patient_access_record

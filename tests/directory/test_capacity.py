@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from config.errors import DomainError
-from directory.index import capacity_set
+from directory.services import capacity_set
 from tests.directory.search_helpers import AT, ids, place_service, search
 from tests.factories import ServiceFactory
 

@@ -3,8 +3,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry, WeeklyWindow
 from directory.index import ENTRY_COLUMNS, services_index_rebuild
+from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry, WeeklyWindow
 
 
 def _generate(*args):

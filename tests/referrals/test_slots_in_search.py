@@ -2,7 +2,7 @@
 
 import uuid
 
-from directory.index import capacity_set
+from directory.services import capacity_set
 from tests.referrals.factories import referral_body
 
 SEARCH = "/api/v1/services/search/"
