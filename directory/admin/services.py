@@ -1,144 +1,43 @@
-"""Admin for the directory: partners keep their own listings; operators run the rest.
+"""Services, their weekly hours and dated exceptions, and sites: partners keep their own.
 
-Every decision comes from directory.permissions. Partners see and change only their own
-organisation's services, sites, hours, exceptions and capacity; every other model here
-is for operators. Capacity is written only through directory.services.capacity_set, and
-the search index is rebuilt whenever a service or a site changes.
+Partners see and change only their own organisation's rows (directory.admin.access);
+capacity is reported through directory.admin.capacity, and the search index is rebuilt
+whenever a service or a site changes.
 """
 
 from __future__ import annotations
 
-from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
-from axes.models import AccessAttempt
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import transaction
-from django.http import Http404
+from django.contrib import admin
 
 from config.errors import DomainError
 from directory import permissions
+from directory.admin.access import OrganisationScopedAdmin
+from directory.admin.capacity import (
+    CAPACITY_FIELDS,
+    CAPACITY_INPUTS,
+    ServiceCapacityListForm,
+    capacity_errors,
+    capacity_save,
+)
 from directory.index import service_index_rebuild
 from directory.models import (
     Borough,
     Capacity,
-    Category,
     Location,
     OpeningException,
     OpeningSpan,
-    Organisation,
-    Postcode,
-    PostcodeArea,
     Role,
-    SearchIndexCheck,
-    SearchLog,
     Service,
     Sex,
-    User,
 )
 from directory.postcodes import normalise_postcode, postcode_locate
 from directory.services import (
     CAPACITY_MAX_MINUTES,
     CAPACITY_MIN_MINUTES,
-    SETTABLE_STATUSES,
-    capacity_set,
     location_save,
     service_save,
 )
-
-# Written only by capacity_set, never by a plain save of the admin form.
-CAPACITY_FIELDS = {
-    "capacity_status",
-    "capacity_slots",
-    "capacity_updated_at",
-    "capacity_updated_by",
-    "capacity_expires_at",
-}
-# What a user types to report capacity (the expiry only on the change form).
-CAPACITY_INPUTS = {"capacity_status", "capacity_slots", "capacity_expires_in_minutes"}
-
-
-# --- access --------------------------------------------------------------------------
-
-
-class OperatorOnlyAdmin(admin.ModelAdmin):
-    """Reference data, organisations, users: operators only."""
-
-    def has_module_permission(self, request) -> bool:
-        return permissions.is_operator(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return permissions.is_operator(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return permissions.is_operator(request.user)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return permissions.is_operator(request.user)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return permissions.is_operator(request.user)
-
-
-class OrganisationScopedAdmin(admin.ModelAdmin):
-    """Rows of one organisation: partners their own, operators all."""
-
-    organisation_path = "organisation"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return permissions.organisation_scoped(request.user, queryset, self.organisation_path)
-
-    def get_object(self, request, object_id, from_field=None):
-        # Another organisation's row does not exist for a partner: 404, not a redirect
-        # that tells them it "doesn't exist" in a friendlier way.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
-
-    def _owns(self, request, obj) -> bool:
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_module_permission(self, request) -> bool:
-        return permissions.can_use_admin(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return permissions.can_use_admin(request.user) and self._owns(request, obj)
-
-    def has_add_permission(self, request) -> bool:
-        return permissions.can_use_admin(request.user)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return permissions.can_use_admin(request.user) and self._owns(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return permissions.can_use_admin(request.user) and self._owns(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # A partner may only pick their own organisation and its sites.
-        if db_field.name == "organisation":
-            kwargs["queryset"] = permissions.organisations_administered_by(
-                request.user, Organisation.objects.all()
-            )
-        elif db_field.name == "location":
-            kwargs["queryset"] = permissions.organisation_scoped(
-                request.user, Location.objects.select_related("borough")
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        if not permissions.is_operator(request.user) and request.user.organisation_id:
-            initial.setdefault("organisation", request.user.organisation_id)
-        return initial
-
-    def get_list_filter(self, request):
-        # The organisation filter would list every organisation's name: operators only.
-        filters = list(super().get_list_filter(request))
-        if not permissions.is_operator(request.user) and "organisation" in filters:
-            filters.remove("organisation")
-        return filters
 
 
 class _ServiceChildInline:
@@ -186,28 +85,6 @@ class OpeningExceptionInline(_ServiceChildInline, admin.TabularInline):
     verbose_name_plural = (
         "dated exceptions (tick closed all day, or enter the hours it opens instead; not both)"
     )
-
-
-def _capacity_errors(form: forms.ModelForm) -> None:
-    """The rules capacity_set applies, checked early so the admin shows them on the form."""
-    if not CAPACITY_INPUTS & set(form.changed_data):
-        return
-    status = form.cleaned_data.get("capacity_status")
-    if status not in SETTABLE_STATUSES:
-        form.add_error("capacity_status", "Choose green, amber or red to report capacity.")
-
-
-class ServiceCapacityListForm(forms.ModelForm):
-    """The capacity columns of the service list."""
-
-    class Meta:
-        model = Service
-        fields = ["capacity_status", "capacity_slots"]
-
-    def clean(self):
-        cleaned = super().clean()
-        _capacity_errors(self)
-        return cleaned
 
 
 class ServiceForm(forms.ModelForm):
@@ -266,7 +143,7 @@ class ServiceForm(forms.ModelForm):
         organisation, location = cleaned.get("organisation"), cleaned.get("location")
         if organisation and location and location.organisation_id != organisation.pk:
             self.add_error("location", "Choose one of this organisation's sites.")
-        _capacity_errors(self)
+        capacity_errors(self)
         return cleaned
 
 
@@ -377,21 +254,7 @@ class ServiceAdmin(OrganisationScopedAdmin):
             if others:
                 service_save(service=obj, update_fields=[*others, "updated_at"])
         if capacity_changed:
-            try:
-                capacity_set(
-                    service=obj,
-                    user=request.user,
-                    status=status,
-                    slots=slots,
-                    expires_in_minutes=form.cleaned_data.get("capacity_expires_in_minutes"),
-                )
-            except DomainError as exc:
-                # The admin wraps the save in a transaction: refuse all of it.
-                transaction.set_rollback(True)
-                details = " ".join(f"{name}: {text}" for name, text in exc.fields.items())
-                self.message_user(
-                    request, f"Nothing was saved. {exc.message} {details}", messages.ERROR
-                )
+            capacity_save(self, request, obj, form, status=status, slots=slots)
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -452,159 +315,3 @@ class LocationAdmin(OrganisationScopedAdmin):
     def save_model(self, request, obj: Location, form, change: bool) -> None:
         # Services at a moved site must be found at its new place.
         location_save(location=obj)
-
-
-# --- operators only ------------------------------------------------------------------
-
-
-@admin.register(Organisation)
-class OrganisationAdmin(OperatorOnlyAdmin):
-    list_display = ["name", "ods_code", "kind", "ics", "borough"]
-    list_filter = ["kind", "ics"]
-    search_fields = ["name", "ods_code"]
-
-
-@admin.register(User)
-class UserAdmin(OperatorOnlyAdmin, DjangoUserAdmin):
-    list_display = [
-        "username",
-        "first_name",
-        "last_name",
-        "role",
-        "organisation",
-        "is_staff",
-        "is_active",
-    ]
-    list_filter = ["role", "is_staff", "is_active"]
-    list_select_related = ["organisation"]
-    search_fields = ["username", "first_name", "last_name", "email", "organisation__name"]
-    fieldsets = [
-        (None, {"fields": ["username", "password"]}),
-        ("Person", {"fields": ["first_name", "last_name", "email"]}),
-        (
-            "Access",
-            {
-                "fields": ["organisation", "role", "is_active", "is_staff", "is_superuser"],
-                "description": "Partners and operators also need 'staff status' for the admin.",
-            },
-        ),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
-    ]
-    add_fieldsets = [
-        (
-            None,
-            {
-                "classes": ["wide"],
-                "fields": [
-                    "username",
-                    "organisation",
-                    "role",
-                    "is_staff",
-                    "password1",
-                    "password2",
-                ],
-            },
-        ),
-    ]
-    readonly_fields = ["last_login", "date_joined"]
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            fields.append("is_superuser")  # only a superuser makes another
-        return fields
-
-
-@admin.register(Category)
-class CategoryAdmin(OperatorOnlyAdmin):
-    list_display = ["name", "code"]
-    search_fields = ["name", "code"]
-
-
-@admin.register(Borough)
-class BoroughAdmin(OperatorOnlyAdmin):
-    list_display = ["name", "gss_code", "ics", "centre_latitude", "centre_longitude"]
-    list_filter = ["ics"]
-
-
-@admin.register(Postcode)
-class PostcodeAdmin(OperatorOnlyAdmin):
-    list_display = ["postcode", "latitude", "longitude", "borough", "local_authority_code"]
-    list_select_related = ["borough"]
-    search_fields = ["postcode"]
-    list_filter = ["borough__ics"]
-    show_full_result_count = False  # the ONSPD holds millions of rows
-
-
-@admin.register(PostcodeArea)
-class PostcodeAreaAdmin(OperatorOnlyAdmin):
-    """Read-only: the migration loads these from directory/data/postcode_areas.csv."""
-
-    list_display = ["code", "kind", "latitude", "longitude", "borough", "local_authority_code"]
-    list_select_related = ["borough"]
-    search_fields = ["code"]
-    list_filter = ["kind", "borough__ics"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(SearchLog)
-class SearchLogAdmin(OperatorOnlyAdmin):
-    list_display = ["created_at", "borough", "postcode_district", "categories", "result_count"]
-    list_filter = ["fallback_shown", "borough__ics"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(SearchIndexCheck)
-class SearchIndexCheckAdmin(OperatorOnlyAdmin):
-    """Read-only: `manage.py check_search_index` writes one row per run."""
-
-    list_display = ["checked_at", "rows_checked", "differences"]
-    fields = ["checked_at", "rows_checked", "differences", "report"]
-    readonly_fields = fields
-    date_hierarchy = "checked_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-# --- login lockouts (django-axes) ---------------------------------------------------------
-
-
-@admin.register(AccessAttempt)
-class LoginLockoutAdmin(AxesAccessAttemptAdmin):
-    """Operators see failed logins and unlock an account by deleting its row."""
-
-    def has_module_permission(self, request) -> bool:
-        return permissions.is_operator(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return permissions.is_operator(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return permissions.is_operator(request.user)
