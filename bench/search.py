@@ -62,6 +62,7 @@ def _load(size: int, rng: random.Random) -> None:
 
     from django.db import transaction
 
+    from directory.index import services_index_rebuild
     from directory.models import (
         Borough,
         Capacity,
@@ -71,7 +72,6 @@ def _load(size: int, rng: random.Random) -> None:
         Organisation,
         Service,
     )
-    from directory.services import services_index_rebuild
 
     if Service.objects.count() == size:
         print(f"reusing {size} services already loaded", flush=True)

@@ -324,7 +324,7 @@ AXES_LOCKOUT_CALLABLE = "config.errors.login_locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "config.client.client_ip"
-AXES_ENABLE_ADMIN = False  # directory/admin.py registers the attempts for operators only
+AXES_ENABLE_ADMIN = False  # directory/admin/accounts.py registers the attempts for operators only
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

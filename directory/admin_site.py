@@ -1,6 +1,6 @@
 """The admin site: who may use it at all is decided by directory.permissions.can_use_admin.
 
-Kept apart from directory/admin.py because Django resolves the default site while it
+Kept apart from the directory/admin/ package because Django resolves the default site while it
 imports every app's admin module.
 """
 

@@ -6,7 +6,7 @@ Mounted under /admin/ by config/urls.py, before the admin's own catch-all.
 from django.contrib import admin
 from django.urls import path
 
-from directory.admin_import import services_import_view
+from directory.admin.imports import services_import_view
 
 urlpatterns = [
     path(

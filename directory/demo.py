@@ -24,6 +24,7 @@ from directory.demo_data import (
     organisation_defs,
     service_defs,
 )
+from directory.index import services_index_rebuild
 from directory.models import (
     Borough,
     Capacity,
@@ -37,7 +38,6 @@ from directory.models import (
     Service,
     User,
 )
-from directory.services import services_index_rebuild
 
 # --- builders ----------------------------------------------------------------------------
 

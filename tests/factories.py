@@ -112,6 +112,6 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 
         Declared last so it runs after categories and hours are set."""
         if create:
-            from directory.services import service_index_rebuild
+            from directory.index import service_index_rebuild
 
             service_index_rebuild(service=obj)

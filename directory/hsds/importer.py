@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from directory import reference
-from directory.hsds.mapping import BYDAY, GSS_URI
+from directory.hsds.mapping import GSS_URI
+from directory.hsds.schedules import BYDAY
 from directory.imports import (
     LocationRecord,
     OrganisationRecord,

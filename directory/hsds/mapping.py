@@ -3,147 +3,24 @@
 Ids are stable UUIDs: organisations, locations and services carry their own; everything
 that hangs off them (schedules, phones, addresses, service-at-locations, attributes) gets
 a UUID derived from its owner's and what it is, so the same row always publishes the same
-id and an import of our own export finds what it already has.
+id and an import of our own export finds what it already has (directory.hsds.taxonomy).
 
-What frontdoor knows and HSDS has no field for (sexes served, inclusion and exclusion
-criteria, bank-holiday hours) travels as HSDS attributes: a taxonomy term from the
-"frontdoor-service-facts" taxonomy with the value in `value`. Categories are attributes
-with a term of the "frontdoor-categories" taxonomy. Live capacity and the professional
-phone are never published.
+Categories and the facts HSDS has no field for travel as attributes
+(directory.hsds.taxonomy); weekly hours and dated exceptions as schedules
+(directory.hsds.schedules). Live capacity and the professional phone are never published.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from directory.models import (
-    Category,
-    Location,
-    OpeningException,
-    OpeningSpan,
-    Organisation,
-    Service,
-)
+from directory.hsds.schedules import schedules
+from directory.hsds.taxonomy import derived_id, service_attributes
+from directory.models import Location, Organisation, Service
 
 HSDS_VERSION = "3.0"
 HSDS_PROFILE = "https://openreferral.org/"
 GSS_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
-BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-
-_NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://frontdoor.nhs.uk/hsds")
-CATEGORY_TAXONOMY_ID = uuid.uuid5(_NS, "taxonomy/frontdoor-categories")
-FACT_TAXONOMY_ID = uuid.uuid5(_NS, "taxonomy/frontdoor-service-facts")
-# The facts that travel as attributes: term code -> description.
-FACT_TERMS = {
-    "sexes": "Sexes the service takes, comma-separated (empty: all)",
-    "inclusion-criteria": "Who the service is for",
-    "exclusion-criteria": "Who the service is not for",
-    "bank-holiday-hours": "On England bank holidays: normal, closed or sunday (Sunday hours)",
-}
-
-
-def derived_id(owner: uuid.UUID | str, what: str) -> str:
-    """A stable id for something that belongs to `owner` (uuid5 of the owner's id)."""
-    return str(uuid.uuid5(uuid.UUID(str(owner)), what))
-
-
-def category_term_id(code: str) -> str:
-    return str(uuid.uuid5(_NS, f"term/category/{code}"))
-
-
-def fact_term_id(code: str) -> str:
-    return str(uuid.uuid5(_NS, f"term/fact/{code}"))
-
-
-def _hm(value) -> str | None:
-    return value.strftime("%H:%M") if value is not None else None
-
-
-# --- taxonomy ------------------------------------------------------------------------------
-
-
-def taxonomies() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": str(CATEGORY_TAXONOMY_ID),
-            "name": "frontdoor-categories",
-            "description": "frontdoor's coded urgent-care service categories",
-            "uri": None,
-            "version": "1",
-            "metadata": [],
-        },
-        {
-            "id": str(FACT_TAXONOMY_ID),
-            "name": "frontdoor-service-facts",
-            "description": "Service facts HSDS has no field for, carried as attribute values",
-            "uri": None,
-            "version": "1",
-            "metadata": [],
-        },
-    ]
-
-
-def category_term(category: Category) -> dict[str, Any]:
-    return {
-        "id": category_term_id(category.code),
-        "code": category.code,
-        "name": category.name,
-        "description": category.description or category.name,
-        "parent_id": None,
-        "taxonomy": "frontdoor-categories",
-        "language": "en",
-        "taxonomy_id": str(CATEGORY_TAXONOMY_ID),
-        "term_uri": None,
-        "metadata": [],
-    }
-
-
-def fact_terms() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": fact_term_id(code),
-            "code": code,
-            "name": code.replace("-", " "),
-            "description": description,
-            "parent_id": None,
-            "taxonomy": "frontdoor-service-facts",
-            "language": "en",
-            "taxonomy_id": str(FACT_TAXONOMY_ID),
-            "term_uri": None,
-            "metadata": [],
-        }
-        for code, description in FACT_TERMS.items()
-    ]
-
-
-def _attribute(service: Service, term: dict[str, Any], value: str) -> dict[str, Any]:
-    return {
-        "id": derived_id(service.uuid, f"attribute/{term['id']}"),
-        "link_id": str(service.uuid),
-        "link_type": "service",
-        "link_entity": "service",
-        "value": value,
-        "taxonomy_term_id": term["id"],
-        "taxonomy_term": term,
-        "label": term["name"],
-        "metadata": [],
-    }
-
-
-def service_attributes(service: Service) -> list[dict[str, Any]]:
-    attributes = [_attribute(service, category_term(c), c.code) for c in service.categories.all()]
-    terms = {term["code"]: term for term in fact_terms()}
-    facts = {
-        "sexes": ",".join(service.sexes or []),
-        "inclusion-criteria": service.inclusion_criteria,
-        "exclusion-criteria": service.exclusion_criteria,
-        "bank-holiday-hours": service.bank_holiday_hours,
-    }
-    for code, value in facts.items():
-        if value:
-            attributes.append(_attribute(service, terms[code], value))
-    return attributes
 
 
 # --- organisation and location -------------------------------------------------------------
@@ -219,87 +96,6 @@ def location(place: Location) -> dict[str, Any]:
         "attributes": [],
         "metadata": [],
     }
-
-
-# --- schedules -----------------------------------------------------------------------------
-
-
-def _schedule_base(service: Service, schedule_id: str) -> dict[str, Any]:
-    return {
-        "id": schedule_id,
-        "service_id": str(service.uuid),
-        "location_id": None,
-        "service_at_location_id": None,
-        "valid_from": None,
-        "valid_to": None,
-        "dtstart": None,
-        "timezone": None,
-        "until": None,
-        "count": None,
-        "wkst": None,
-        "freq": None,
-        "interval": None,
-        "byday": None,
-        "byweekno": None,
-        "bymonthday": None,
-        "byyearday": None,
-        "description": None,
-        "opens_at": None,
-        "closes_at": None,
-        "schedule_link": None,
-        "attending_type": "in_person",
-        "notes": None,
-        "attributes": [],
-        "metadata": [],
-    }
-
-
-def weekly_schedule(service: Service, span: OpeningSpan) -> dict[str, Any]:
-    """One weekly span. Times are Europe/London wall clock; closes_at <= opens_at runs
-    overnight into the next day, and 00:00-00:00 is the whole day (as in directory.hours)."""
-    opens, closes = _hm(span.opens), _hm(span.closes)
-    schedule = _schedule_base(
-        service, derived_id(service.uuid, f"schedule/weekly/{span.weekday}/{opens}/{closes}")
-    )
-    if opens == closes:
-        note = "Open all day (Europe/London)."
-    elif closes < opens:
-        note = "Runs overnight: closes the next morning (Europe/London)."
-    else:
-        note = "Europe/London local time."
-    schedule.update(
-        freq="WEEKLY",
-        interval=1,
-        byday=BYDAY[span.weekday],
-        wkst="MO",
-        opens_at=opens,
-        closes_at=closes,
-        description=f"{span.get_weekday_display()} {opens}-{closes}",
-        notes=note,
-    )
-    return schedule
-
-
-def exception_schedule(service: Service, exception: OpeningException) -> dict[str, Any]:
-    """A dated exception: valid for that one day, closed (no times) or open opens-closes."""
-    day = exception.date.isoformat()
-    schedule = _schedule_base(service, derived_id(service.uuid, f"schedule/exception/{day}"))
-    schedule.update(
-        valid_from=day,
-        valid_to=day,
-        dtstart=day,
-        description="Closed" if exception.closed else "Open instead of the usual hours",
-        opens_at=None if exception.closed else _hm(exception.opens),
-        closes_at=None if exception.closed else _hm(exception.closes),
-        notes=exception.note or None,
-    )
-    return schedule
-
-
-def schedules(service: Service) -> list[dict[str, Any]]:
-    return [weekly_schedule(service, s) for s in service.opening_spans.all()] + [
-        exception_schedule(service, e) for e in service.opening_exceptions.all()
-    ]
 
 
 # --- services ------------------------------------------------------------------------------

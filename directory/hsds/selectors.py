@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from directory import reference
 from directory.geo import bounding_box, distance_km_expression
-from directory.hsds.mapping import category_term_id
+from directory.hsds.taxonomy import category_term_id
 from directory.models import Category, Organisation, Service
 from directory.postcodes import postcode_locate
 

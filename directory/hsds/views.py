@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
-from directory.hsds import mapping
+from directory.hsds import mapping, taxonomy
 from directory.hsds.selectors import (
     ServiceFilters,
     hsds_categories,
@@ -218,7 +218,7 @@ class HsdsOrganizationDetailApi(HsdsApi):
 class HsdsTaxonomyListApi(HsdsApi):
     def get(self, request):
         params = _params(PageParams, request)
-        taxonomies = mapping.taxonomies()
+        taxonomies = taxonomy.taxonomies()
         contents, total = page_of(taxonomies, page=params["page"], per_page=params["per_page"])
         return Response(
             _page(contents, total=total, page=params["page"], per_page=params["per_page"])
@@ -233,7 +233,7 @@ class TermParams(PageParams):
 class HsdsTaxonomyTermListApi(HsdsApi):
     def get(self, request):
         params = _params(TermParams, request)
-        terms = [mapping.category_term(c) for c in hsds_categories()] + mapping.fact_terms()
+        terms = [taxonomy.category_term(c) for c in hsds_categories()] + taxonomy.fact_terms()
         if params["taxonomy_id"] is not None:
             terms = [t for t in terms if t["taxonomy_id"] == str(params["taxonomy_id"])]
         if params["search"]:

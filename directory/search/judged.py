@@ -109,7 +109,7 @@ def judged_rows(
         candidates = candidates.filter(uncertain=True)
     if service_ids is not None:
         candidates = candidates.filter(service_id__in=service_ids)
-    # The entry's copies of the service's facts (the index is complete: directory/services.py
+    # The entry's copies of the service's facts (the index is complete: directory/index.py
     # writes every column with the service), the same the fast path filters on.
     rows = candidates.annotate(
         capacity_rank=capacity_rank_case(moment.at),

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
 
+from directory.index import service_index_rebuild
 from directory.models import Capacity
-from directory.services import service_index_rebuild
 from tests.factories import LocationFactory, ServiceFactory
 
 LONDON = ZoneInfo("Europe/London")

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from directory import eligibility as rules
+from directory.index import service_index_rebuild
 from directory.models import Capacity, Role, Service, ServiceSearchEntry, Sex
-from directory.services import service_index_rebuild
 from tests.directory.search_helpers import AT
 from tests.factories import ServiceFactory, borough
 

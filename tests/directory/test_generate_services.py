@@ -3,8 +3,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from directory.index import ENTRY_COLUMNS, services_index_rebuild
 from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry, WeeklyWindow
-from directory.services import ENTRY_COLUMNS, services_index_rebuild
 
 
 def _generate(*args):

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from directory.hours import DayHours, opening_state
+from directory.index import service_index_rebuild
 from directory.models import OpeningException, OpeningSpan
 from directory.selectors import service_eligibility_problem
-from directory.services import service_index_rebuild
 from tests.directory.search_helpers import ids, place_service, search
 from tests.factories import borough
 

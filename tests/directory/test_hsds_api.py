@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from directory.hsds.mapping import category_term_id
+from directory.hsds.taxonomy import category_term_id
 from directory.models import OpeningException, Postcode, Service
 from tests.directory.search_helpers import ORIGIN, place_service
 from tests.factories import OrganisationFactory, ServiceFactory, borough, category

@@ -106,7 +106,7 @@ def directory(db):
     place_service(2.0, name="Crisis café", categories=[category("mental-health-crisis")])
     place_service(3.0, name="Frailty hub", categories=[category("falls"), category("frailty")])
     place_service(0.5, name="Closed down", active=False)
-    from directory.services import services_index_rebuild
+    from directory.index import services_index_rebuild
 
     services_index_rebuild()
     return Service.objects.all()

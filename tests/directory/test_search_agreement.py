@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 from config.errors import DomainError
 from directory.eligibility import Reason
 from directory.hours import LONDON
+from directory.index import service_index_rebuild
 from directory.models import BankHolidayHours, Borough, Capacity, OpeningException, Role, Sex
 from directory.selectors import service_eligibility_problem, service_referral_problem
-from directory.services import service_index_rebuild
 from directory.timing import WITHIN_MINUTES
 from referrals import services as referrals
 from referrals.views.refer import NOT_FOR_CREWS, refusal_text

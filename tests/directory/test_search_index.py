@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from directory.index import service_index_rebuild
 from directory.models import Capacity
-from directory.services import capacity_set, service_index_rebuild
+from directory.services import capacity_set
 from tests.directory.search_helpers import AT, ids, place_service, search
 from tests.factories import category
 

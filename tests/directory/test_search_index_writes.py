@@ -3,8 +3,8 @@
 import pytest
 from django.db.models import F
 
+from directory.index import search_index_check
 from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry
-from directory.services import search_index_check
 from tests.directory.search_helpers import ids, place_service, point, search
 
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from directory.hours import DayHours, time_fit
+from directory.index import service_index_rebuild
 from directory.models import BankHolidayHours, OpeningException
 from directory.search import search_query_from_params, service_search
 from directory.selectors import service_fit
-from directory.services import service_index_rebuild
 from directory.timing import STAY
 from tests.directory.search_helpers import ORIGIN, ids, place_service, search
 from tests.factories import borough

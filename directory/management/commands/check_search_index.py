@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.services import search_index_check, services_index_rebuild
+from directory.index import search_index_check, services_index_rebuild
 
 
 class Command(BaseCommand):

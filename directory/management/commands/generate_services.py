@@ -2,7 +2,7 @@
 
 Written in batches (one site per service, categories, weekly hours, capacity,
 eligibility) together with their complete search index rows, built by the same
-directory.services.index_rows as every other writer, by COPY on PostgreSQL, so 50,000
+directory.index.index_rows as every other writer, by COPY on PostgreSQL, so 50,000
 take well under a minute and 500,000 are feasible.
 """
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from directory.demo import capacity_fields
 from directory.demo_data import CAPACITY_SCENARIOS, HOURS, OUTWARD_CODES, invent_postcode
+from directory.index import ENTRY_COLUMNS, SEARCH_FACT_FIELDS, IndexSource, index_rows
 from directory.models import (
     BankHolidayHours,
     Borough,
@@ -32,7 +33,6 @@ from directory.models import (
     ServiceSearchEntry,
     WeeklyWindow,
 )
-from directory.services import ENTRY_COLUMNS, SEARCH_FACT_FIELDS, IndexSource, index_rows
 
 SYNTHETIC_ORGANISATIONS = 8
 BANK_HOLIDAY_HOURS = tuple(BankHolidayHours.values)  # .values builds a new list each call

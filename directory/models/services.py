@@ -1,4 +1,10 @@
-"""The directory: who provides what, where, when, for whom, and with how much room."""
+"""Services: what they offer, where, when, for whom, and with how much room.
+
+A service has categories, one site (Location), weekly hours (OpeningSpan), dated
+exceptions and a capacity status. Writes to a service, its site or its weekly hours
+keep the search index in step (directory.index), through directory.services or the
+indexed QuerySets below.
+"""
 
 from __future__ import annotations
 
@@ -6,92 +12,14 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-
-class ICS(models.TextChoices):
-    """The five London integrated care systems."""
-
-    NORTH_CENTRAL = "NCL", "North Central London"
-    NORTH_EAST = "NEL", "North East London"
-    NORTH_WEST = "NWL", "North West London"
-    SOUTH_EAST = "SEL", "South East London"
-    SOUTH_WEST = "SWL", "South West London"
-
-
-class Borough(models.Model):
-    """One of London's 33 local authorities (32 boroughs and the City), loaded by migration."""
-
-    gss_code = models.CharField(max_length=9, primary_key=True)
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-    ics = models.CharField(max_length=3, choices=ICS.choices)
-    centre_latitude = models.FloatField()
-    centre_longitude = models.FloatField()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Organisation(models.Model):
-    class Kind(models.TextChoices):
-        AMBULANCE_TRUST = "ambulance_trust", "Ambulance trust"
-        NHS_TRUST = "nhs_trust", "NHS trust"
-        GP_FEDERATION = "gp_federation", "GP federation"
-        LOCAL_AUTHORITY = "local_authority", "Local authority"
-        VOLUNTARY = "voluntary", "Voluntary sector"
-        ICB = "icb", "Integrated care board"
-        PRIVATE = "private", "Independent provider"
-
-    name = models.CharField(max_length=200)
-    ods_code = models.CharField("ODS code", max_length=10, unique=True)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.PROTECT)
-    ics = models.CharField(max_length=3, choices=ICS.choices, blank=True)
-    # Stable public id (HSDS, FHIR); imports upsert on it.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # Told (as well as every active endpoint) when a referral to one of its services goes
-    # unacknowledged past its urgency's deadline.
-    escalation_email = models.EmailField(blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Role(models.TextChoices):
-    CREW = "crew", "Crew"
-    PARTNER = "partner", "Partner"
-    PLANNER = "planner", "Planner"
-    OPERATOR = "operator", "Operator"
-
-
-class User(AbstractUser):
-    """Every user belongs to one organisation and has one role; access follows from both."""
-
-    organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
-    )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CREW)
-
-    class Meta:
-        constraints = [
-            # Only superusers made from the command line may lack an organisation.
-            models.CheckConstraint(
-                condition=Q(organisation__isnull=False) | Q(is_superuser=True),
-                name="user_has_organisation",
-            ),
-        ]
+from directory.models.organisations import Organisation
+from directory.models.places import Borough
 
 
 class Category(models.Model):
@@ -116,7 +44,7 @@ class IndexedQuerySet(models.QuerySet):
     service function, and used to leave the index saying "active", so the API's fast path
     listed what explain called inactive. update() (and delete(), for weekly hours) here
     fix the rows they touch and re-index their services through
-    directory.services.services_index_rebuild before returning. It updates exactly the rows
+    directory.index.services_index_rebuild before returning. It updates exactly the rows
     it re-indexes (pk__in the ids it read, with the caller's filter kept), so a row that
     starts matching meanwhile is neither changed nor missed. Instance save(), bulk_create
     and many-to-many set() are whole-object writes that go through directory.services
@@ -136,7 +64,7 @@ class IndexedQuerySet(models.QuerySet):
         names = {self.model._meta.get_field(name).name for name in kwargs}
         if not names & self.indexed_fields:
             return super().update(**kwargs)
-        from directory.services import services_index_rebuild
+        from directory.index import services_index_rebuild
 
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
@@ -153,7 +81,7 @@ class IndexedQuerySet(models.QuerySet):
 class ServiceQuerySet(IndexedQuerySet):
     @property
     def indexed_fields(self) -> frozenset[str]:
-        from directory.services import SERVICE_INDEXED_FIELDS
+        from directory.index import SERVICE_INDEXED_FIELDS
 
         return SERVICE_INDEXED_FIELDS
 
@@ -164,7 +92,7 @@ class ServiceQuerySet(IndexedQuerySet):
 class LocationQuerySet(IndexedQuerySet):
     @property
     def indexed_fields(self) -> frozenset[str]:
-        from directory.services import LOCATION_INDEXED_FIELDS
+        from directory.index import LOCATION_INDEXED_FIELDS
 
         return LOCATION_INDEXED_FIELDS
 
@@ -187,7 +115,7 @@ class OpeningSpanQuerySet(IndexedQuerySet):
         return found
 
     def delete(self):
-        from directory.services import services_index_rebuild
+        from directory.index import services_index_rebuild
 
         with transaction.atomic(using=self.db):
             service_ids = set(self.values_list("service_id", flat=True))
@@ -418,172 +346,5 @@ class OpeningException(models.Model):
                 raise ValidationError(missing)
 
 
-class Postcode(models.Model):
-    """ONS Postcode Directory rows we need: where a postcode is and which authority it is in."""
-
-    postcode = models.CharField(max_length=8, primary_key=True)
-    latitude = models.FloatField()
-    longitude = models.FloatField()
-    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.SET_NULL)
-    local_authority_code = models.CharField(max_length=9, blank=True)
-
-    class Meta:
-        # H1 (search): finding the postcode nearest a coordinate scans a small box on this.
-        indexes = [models.Index(fields=["latitude", "longitude"], name="postcode_lat_lon")]
-
-    def __str__(self) -> str:
-        return self.postcode
-
-
-class PostcodeArea(models.Model):
-    """The centre of a postcode sector ("SE1 7") or district ("SE1"), loaded by migration
-    from directory/data/postcode_areas.csv (OS Code-Point Open).
-
-    Kept apart from Postcode so that a centre is never taken for a postcode's own place:
-    it answers, approximately, for postcodes the postcode table lacks and for points.
-    """
-
-    class Kind(models.TextChoices):
-        SECTOR = "sector", "Postcode sector"
-        DISTRICT = "district", "Postcode district"
-
-    code = models.CharField(max_length=6, primary_key=True)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    latitude = models.FloatField()
-    longitude = models.FloatField()
-    # Null outside London; local_authority_code still says where.
-    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.SET_NULL)
-    local_authority_code = models.CharField(max_length=9, blank=True)
-    postcodes = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        # A point's nearest area is found in a small box on this.
-        indexes = [models.Index(fields=["latitude", "longitude"], name="postcode_area_lat_lon")]
-
-    def __str__(self) -> str:
-        return self.code
-
-
 def default_capacity_expiry(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + timedelta(minutes=settings.CAPACITY_DEFAULT_TTL_MINUTES)
-
-
-class SearchLog(models.Model):
-    """One crew search, de-identified: no coordinates finer than the district, no patient."""
-
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    borough = models.ForeignKey(Borough, null=True, blank=True, on_delete=models.SET_NULL)
-    postcode_district = models.CharField(max_length=4, blank=True)
-    categories = models.JSONField(default=list, blank=True)
-    age_band = models.CharField(max_length=8, blank=True)
-    result_count = models.PositiveIntegerField()
-    fallback_shown = models.BooleanField(default=False)
-    organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"search {self.created_at:%Y-%m-%d %H:%M} {self.borough or '-'}: {self.result_count}"
-
-
-# --- search index (H1): derived data, rebuilt by directory.services.service_index_rebuild ---
-
-
-class ServiceSearchEntry(models.Model):
-    """One row per (service, category) carrying the service's coordinates.
-
-    Derived, never edited: directory.services.service_index_rebuild writes it whenever a
-    service's categories or location change. It lets one indexed range scan on
-    (category, latitude, longitude) find a category's candidates inside a bounding box.
-    """
-
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="search_entries")
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
-    latitude = models.FloatField()
-    longitude = models.FloatField()
-
-    # (H8) Copies of the service's eligibility and capacity, so the search judges a
-    # candidate from this row alone instead of fetching ~1,400 service rows per search.
-    # Written by service_index_rebuild and capacity_set. Rows written without them (e.g.
-    # by a bulk loader that knows only the four columns above) keep facts_copied False,
-    # and the search then reads the service itself for them (slower, never wrong).
-    facts_copied = models.BooleanField(default=False, db_default=False)
-    active = models.BooleanField(default=True, db_default=True)
-    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
-    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
-    sexes = models.JSONField(default=list, db_default=[], blank=True)
-    covers_any = models.BooleanField(default=False, db_default=False)
-    accepts_referrals_when_closed = models.BooleanField(default=False, db_default=False)
-    bank_holiday_hours = models.CharField(
-        max_length=10,
-        choices=BankHolidayHours.choices,
-        default=BankHolidayHours.NORMAL,
-        db_default=BankHolidayHours.NORMAL,
-    )
-    capacity_status = models.CharField(
-        max_length=7,
-        choices=Capacity.choices,
-        default=Capacity.UNKNOWN,
-        db_default=Capacity.UNKNOWN,
-    )
-    capacity_slots = models.PositiveIntegerField(null=True, blank=True)
-    capacity_expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["service", "category"], name="one_entry_per_category")
-        ]
-        indexes = [
-            # service last so PostgreSQL can answer the box from the index alone.
-            models.Index(
-                fields=["category", "latitude", "longitude", "service"],
-                name="search_entry_cat_lat_lon",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"service {self.service_id} in category {self.category_id}"
-
-
-class WeeklyWindow(models.Model):
-    """A service's merged weekly opening, in minutes of the week (Monday 00:00 = 0).
-
-    Europe/London wall-clock minutes, derived from OpeningSpan by
-    directory.services.service_index_rebuild. `ends` may pass 10080 when the window runs on
-    into Monday; a service open all week has one window 0..20160. Dated exceptions, bank
-    holidays and clock changes are not in here: the search checks those exactly.
-    """
-
-    MINUTES_PER_WEEK = 7 * 24 * 60
-
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="weekly_windows")
-    starts = models.PositiveIntegerField()
-    ends = models.PositiveIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["service", "starts", "ends"], name="weekly_window_service")]
-        constraints = [
-            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="window_not_empty")
-        ]
-
-    def __str__(self) -> str:
-        return f"service {self.service_id}: minutes {self.starts}-{self.ends} of the week"
-
-
-class SearchIndexCheck(models.Model):
-    """The outcome of one `manage.py check_search_index` run, shown to operators."""
-
-    checked_at = models.DateTimeField(db_index=True)
-    rows_checked = models.PositiveIntegerField()
-    differences = models.PositiveIntegerField()
-    report = models.TextField(blank=True, help_text="The first differences found.")
-
-    class Meta:
-        ordering = ["-checked_at"]
-        get_latest_by = "checked_at"
-
-    def __str__(self) -> str:
-        return f"index check {self.checked_at:%Y-%m-%d %H:%M}: {self.differences} differences"
