@@ -1,7 +1,7 @@
 """frontdoor settings: one file, every value from the environment.
 
 Each value has a safe development default. A value that cannot be read stops start-up
-with a message naming the variable (see the env_* helpers below).
+with a message naming the variable (the env_* readers of config/env.py).
 """
 
 from datetime import timedelta
@@ -10,62 +10,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import env, env_bool, env_int, env_list, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-_env = environ.Env()
-# A .env file is optional and only for local convenience; real deployments set variables.
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
-
-
-def _read(name: str, reader, default):
-    try:
-        return reader(name, default=default)
-    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
-        raise ImproperlyConfigured(f"Environment variable {name} has a bad value: {exc}") from exc
-
-
-def env_str(name: str, default: str) -> str:
-    return _read(name, _env.str, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = _env.str(name, default="")
-    if raw == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"Environment variable {name} must be true or false, not {raw!r}")
-
-
-def env_int(
-    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
-) -> int:
-    raw = _env.str(name, default="")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            f"Environment variable {name} must be a whole number, not {raw!r}"
-        ) from exc
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ImproperlyConfigured(
-            f"Environment variable {name} must be between {minimum} and {maximum}, not {value}"
-        )
-    return value
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    raw = _env.str(name, default="")
-    if raw == "":
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
 
 # --- core -------------------------------------------------------------------------------
 
@@ -173,7 +120,7 @@ TEMPLATES = [
 
 try:
     DATABASES = {
-        "default": _env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     }
 except (environ.ImproperlyConfigured, ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"Environment variable DATABASE_URL has a bad value: {exc}") from exc
@@ -445,7 +392,7 @@ CELERY_BEAT_SCHEDULE["referrals-purge-patient-details"] = {
 # --- email ------------------------------------------------------------------------------
 
 try:
-    _email = _env.email_url("EMAIL_URL", default="consolemail://")
+    _email = env.email_url("EMAIL_URL", default="consolemail://")
 except (environ.ImproperlyConfigured, ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"Environment variable EMAIL_URL has a bad value: {exc}") from exc
 vars().update(_email)
