@@ -69,18 +69,24 @@ def _params(serializer_class, request) -> dict[str, Any]:
     return serializer.validated_data
 
 
-def _page(contents: list[dict], *, total: int, page: int, per_page: int) -> dict[str, Any]:
+def _paged(rows, params: dict[str, Any], shape=None) -> Response:
+    """One page of `rows` (a queryset or a list) in HSDS's page envelope, each row shaped."""
+    page, per_page = params["page"], params["per_page"]
+    items, total = page_of(rows, page=page, per_page=per_page)
+    contents = [shape(item) for item in items] if shape else list(items)
     total_pages = max(1, math.ceil(total / per_page))
-    return {
-        "total_items": total,
-        "total_pages": total_pages,
-        "page_number": page,
-        "size": len(contents),
-        "first_page": page == 1,
-        "last_page": page >= total_pages,
-        "empty": not contents,
-        "contents": contents,
-    }
+    return Response(
+        {
+            "total_items": total,
+            "total_pages": total_pages,
+            "page_number": page,
+            "size": len(contents),
+            "first_page": page == 1,
+            "last_page": page >= total_pages,
+            "empty": not contents,
+            "contents": contents,
+        }
+    )
 
 
 def _service_filters(params: dict[str, Any]) -> ServiceFilters:
@@ -130,25 +136,13 @@ class HsdsRootApi(HsdsApi):
 class HsdsServiceListApi(HsdsApi):
     def get(self, request):
         params = _params(ServiceParams, request)
-        services, total = page_of(
-            hsds_services(filters=_service_filters(params)),
-            page=params["page"],
-            per_page=params["per_page"],
-        )
         if params["minimal"]:
             shape = mapping.service_minimal
         elif params["full"]:
             shape = mapping.service_full
         else:
             shape = mapping.service_summary
-        return Response(
-            _page(
-                [shape(s) for s in services],
-                total=total,
-                page=params["page"],
-                per_page=params["per_page"],
-            )
-        )
+        return _paged(hsds_services(filters=_service_filters(params)), params, shape)
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -160,43 +154,25 @@ class HsdsServiceDetailApi(HsdsApi):
         return Response(mapping.service_full(service))
 
 
+def _at_location(service) -> dict[str, Any]:
+    record = mapping.service_at_location(service, with_service=True)
+    if hasattr(service, "distance_km"):
+        record["distance"] = round(service.distance_km * 1000)  # metres
+    return record
+
+
 @extend_schema(responses=OpenApiTypes.OBJECT)
 class HsdsServiceAtLocationListApi(HsdsApi):
     def get(self, request):
         params = _params(ServiceParams, request)
-        services, total = page_of(
-            hsds_services(filters=_service_filters(params)),
-            page=params["page"],
-            per_page=params["per_page"],
-        )
-        contents = []
-        for service in services:
-            record = mapping.service_at_location(service, with_service=True)
-            if hasattr(service, "distance_km"):
-                record["distance"] = round(service.distance_km * 1000)  # metres
-            contents.append(record)
-        return Response(
-            _page(contents, total=total, page=params["page"], per_page=params["per_page"])
-        )
+        return _paged(hsds_services(filters=_service_filters(params)), params, _at_location)
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT)
 class HsdsOrganizationListApi(HsdsApi):
     def get(self, request):
         params = _params(PageParams, request)
-        organisations, total = page_of(
-            hsds_organisations(search=params["search"]),
-            page=params["page"],
-            per_page=params["per_page"],
-        )
-        return Response(
-            _page(
-                [mapping.organization(o) for o in organisations],
-                total=total,
-                page=params["page"],
-                per_page=params["per_page"],
-            )
-        )
+        return _paged(hsds_organisations(search=params["search"]), params, mapping.organization)
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -219,10 +195,7 @@ class HsdsTaxonomyListApi(HsdsApi):
     def get(self, request):
         params = _params(PageParams, request)
         taxonomies = taxonomy.taxonomies()
-        contents, total = page_of(taxonomies, page=params["page"], per_page=params["per_page"])
-        return Response(
-            _page(contents, total=total, page=params["page"], per_page=params["per_page"])
-        )
+        return _paged(taxonomies, params)
 
 
 class TermParams(PageParams):
@@ -239,7 +212,4 @@ class HsdsTaxonomyTermListApi(HsdsApi):
         if params["search"]:
             text = params["search"].lower()
             terms = [t for t in terms if text in t["name"].lower() or text in t["code"]]
-        contents, total = page_of(terms, page=params["page"], per_page=params["per_page"])
-        return Response(
-            _page(contents, total=total, page=params["page"], per_page=params["per_page"])
-        )
+        return _paged(terms, params)
