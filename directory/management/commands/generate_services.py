@@ -332,7 +332,8 @@ class RowWriter:
                     cursor.execute("SET LOCAL session_replication_role TO replica")
 
     def insert(self, model, rows: list[dict]) -> list[int]:
-        """Write rows (attname -> value) as new objects of model; their new primary keys."""
+        """Write rows (attname -> value, the same names in every row) as new objects of
+        model; their new primary keys, in order."""
         if not rows:
             return []
         if not self.copy:
@@ -347,30 +348,23 @@ class RowWriter:
                 [model._meta.db_table, pk.column, len(rows)],
             )
             ids = [new_id for (new_id,) in cursor.fetchall()]
-            fixed, per_row = {}, {}
+            # Per column, its text from a row: the row's value, a default written once, or
+            # a default made afresh for each row (a callable such as uuid4).
+            writers = []
             for f in fields:
+                cell = _cell_writer(f)
                 if f.attname in rows[0]:
-                    continue
-                if f.has_default() and callable(f.default):
-                    per_row[f.attname] = f.default
+                    writers.append(lambda row, name=f.attname, cell=cell: cell(row[name]))
+                elif f.has_default() and callable(f.default):
+                    writers.append(lambda row, make=f.default, cell=cell: cell(make()))
                 else:
-                    fixed[f.attname] = f.get_default()
-            cells = [_cell_writer(f) for f in fields]
-            names = [f.attname for f in fields]
-
-            def lines():
-                for new_id, row in zip(ids, rows, strict=True):
-                    full = {**fixed, **row}
-                    for name, make in per_row.items():
-                        full[name] = make()
-                    yield "\t".join(
-                        [
-                            str(new_id),
-                            *(cell(full[name]) for cell, name in zip(cells, names, strict=True)),
-                        ]
-                    )
-
-            self._copy(cursor, model, [pk.column, *(f.column for f in fields)], lines())
+                    text = cell(f.get_default())
+                    writers.append(lambda row, text=text: text)
+            lines = (
+                "\t".join([str(new_id), *(write(row) for write in writers)])
+                for new_id, row in zip(ids, rows, strict=True)
+            )
+            self._copy(cursor, model, [pk.column, *(f.column for f in fields)], lines)
         return ids
 
     def write_rows(self, model, names: list[str], rows: list[tuple]) -> None:
@@ -384,7 +378,12 @@ class RowWriter:
             return
         fields = [model._meta.get_field(name.removesuffix("_id")) for name in names]
         cells = [_cell_writer(f) for f in fields]
-        lines = ("\t".join([cell(v) for cell, v in zip(cells, row, strict=True)]) for row in rows)
+        if all(cell is str for cell in cells):  # integers, times: the common case
+            lines = ("\t".join(map(str, row)) for row in rows)
+        else:
+            lines = (
+                "\t".join([cell(v) for cell, v in zip(cells, row, strict=True)]) for row in rows
+            )
         with connection.cursor() as cursor:
             self._copy(cursor, model, [f.column for f in fields], lines)
 
