@@ -2,8 +2,10 @@
 
 Written in batches (one site per service, categories, weekly hours, capacity,
 eligibility) together with their complete search index rows, built by the same
-directory.services.index_rows as every other writer, by COPY on PostgreSQL, so 50,000
-take well under a minute and 500,000 are feasible.
+directory.services.index_rows as every other writer. On PostgreSQL every table is written
+as plain rows by COPY (no model instances), batches can be written from several processes
+(--jobs), and the tables are analysed at the end: 500,000 took 147 s on 2 busy cores
+(load 3.4-4.3). Elsewhere (SQLite, the tests) the same rows go through bulk_create.
 """
 
 from __future__ import annotations
