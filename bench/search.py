@@ -3,9 +3,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fd_bench .venv/bin/python bench/search.py
     ... bench/search.py --size 500000
 
-Loads N synthetic services across Greater London (once; re-runs reuse them when the count
-matches), then runs 200 random searches (10 km, one category, an age) through
-GET /api/v1/services/search/ with Django's test client and a crew's token, so routing,
+Loads N synthetic services across Greater London with `manage.py generate_services` (COPY,
+search index included; once: re-runs reuse them when the count matches), printing how long
+that took beside the load average. Then runs 200 random searches (10 km, one category, an
+age) through GET /api/v1/services/search/ with Django's test client and a crew's token, so routing,
 authentication, ranking, serialisation and the search log all count. In the same run it
 times (a) the search's main query as raw SQL on its own psycopg connection, and (b) a naive
 baseline: load the category's services and rank them in Python with geopy's geodesic.
@@ -33,15 +34,8 @@ LONDON = ZoneInfo("Europe/London")
 # A week with no bank holiday or clock change: the searches' `at` falls in it.
 WEEK_START = datetime(2026, 6, 8, 0, 0, tzinfo=LONDON)
 CENTRE = (51.5072, -0.1276)
-BOX = (51.29, 51.69, -0.51, 0.33)  # Greater London, roughly
-HOURS = {
-    "24/7": [(d, "00:00", "00:00") for d in range(7)],
-    "office": [(d, "08:00", "18:00") for d in range(5)],
-    "extended": [(d, "07:00", "22:00") for d in range(7)],
-    "evenings": [(d, "18:00", "23:30") for d in range(7)],
-    "overnight": [(d, "20:00", "08:00") for d in range(7)],
-    "weekend": [(5, "09:00", "17:00"), (6, "10:00", "16:00")],
-}
+# Processes writing the services at once (generate_services --jobs): the bench has 2 cores.
+LOAD_JOBS = 2
 SEARCHES = 200
 NAIVE_SEARCHES = 20
 
@@ -57,118 +51,48 @@ def _setup_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _load(size: int, rng: random.Random) -> None:
-    from datetime import time as wall
+def _load(size: int, seed: int) -> None:
+    """N synthetic services through `manage.py generate_services` (COPY, index included).
 
-    from django.db import transaction
+    A database that holds exactly N services is reused; otherwise the services and their
+    locations (and everything hanging off them) are truncated and N are loaded afresh.
+    """
+    from django.core.management import call_command
+    from django.db import connection
 
-    from directory.index import services_index_rebuild
-    from directory.models import (
-        Borough,
-        Capacity,
-        Category,
-        Location,
-        OpeningSpan,
-        Organisation,
-        Service,
-    )
+    from directory.models import Location, Service, ServiceSearchEntry, WeeklyWindow
 
     if Service.objects.count() == size:
         print(f"reusing {size} services already loaded", flush=True)
         return
-    print(f"loading {size} services...", flush=True)
+    print(f"loading {size} services (load average {_loadavg()})...", flush=True)
     started = time.perf_counter()
-    with transaction.atomic():
-        Service.objects.all().delete()
-        Location.objects.all().delete()
-        Organisation.objects.filter(ods_code__startswith="BENCH").delete()
-    boroughs = list(Borough.objects.all())
-    categories = [c for c in Category.objects.all() if c.code != "emergency-department"]
-    ed = Category.objects.get(code="emergency-department")
-    organisations = Organisation.objects.bulk_create(
-        Organisation(
-            name=f"Bench Provider {n}",
-            ods_code=f"BENCH{n:04d}",
-            kind=Organisation.Kind.NHS_TRUST,
-            borough=rng.choice(boroughs),
-        )
-        for n in range(200)
-    )
-    now = datetime.now(tz=LONDON)
-    through = Service.categories.through
-    patterns = list(HOURS.items())
-    batch = 10_000
-    for first in range(0, size, batch):
-        count = min(batch, size - first)
-        points = [_point(rng) for _ in range(count)]
-        with transaction.atomic():
-            locations = Location.objects.bulk_create(
-                Location(
-                    address=f"{first + n} Bench Street, London",
-                    postcode="SW1A 1AA",
-                    latitude=lat,
-                    longitude=lon,
-                    borough=min(
-                        boroughs,
-                        key=lambda b: (
-                            (b.centre_latitude - lat) ** 2 + (b.centre_longitude - lon) ** 2
-                        ),
-                    ),
-                    organisation=rng.choice(organisations),
-                )
-                for n, (lat, lon) in enumerate(points)
-            )
-            services = []
-            for n, location in enumerate(locations):
-                young = rng.random() < 0.3
-                services.append(
-                    Service(
-                        organisation_id=location.organisation_id,
-                        name=f"Bench Service {first + n}",
-                        location=location,
-                        min_age=rng.choice([None, 18, 65]) if not young else None,
-                        max_age=17 if young else None,
-                        capacity_status=rng.choice([Capacity.GREEN, Capacity.AMBER, Capacity.RED]),
-                        capacity_updated_at=now,
-                        capacity_expires_at=now + timedelta(days=rng.choice([-1, 3650])),
-                        referral_roles=["crew"],
-                    )
-                )
-            services = Service.objects.bulk_create(services)
-            links, spans = [], []
-            for service in services:
-                first_category = ed if rng.random() < 0.01 else rng.choice(categories)
-                links.append(through(service_id=service.pk, category_id=first_category.pk))
-                if rng.random() < 0.2:
-                    second = rng.choice(categories)
-                    if second != first_category:
-                        links.append(through(service_id=service.pk, category_id=second.pk))
-                _, pattern = rng.choice(patterns)
-                spans.extend(
-                    OpeningSpan(
-                        service_id=service.pk,
-                        weekday=d,
-                        opens=wall.fromisoformat(o),
-                        closes=wall.fromisoformat(c),
-                    )
-                    for d, o, c in pattern
-                )
-            through.objects.bulk_create(links, batch_size=batch)
-            OpeningSpan.objects.bulk_create(spans, batch_size=batch)
-        print(f"  {first + count} services", flush=True)
-    services_index_rebuild()
-    from django.db import connection
-
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Service, Location))
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")  # index-only scans need the visibility map
-    print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
+    call_command(
+        "generate_services",
+        size,
+        "--seed",
+        seed,
+        "--jobs",
+        LOAD_JOBS,
+        "--batch-size",
+        10_000,
+        stdout=sys.stdout,
+    )
+    with connection.cursor() as cursor:
+        # generate_services analysed the tables; index-only scans need the visibility map.
+        for model in (Service, Location, ServiceSearchEntry, WeeklyWindow):
+            cursor.execute(f"VACUUM {connection.ops.quote_name(model._meta.db_table)}")
+    print(
+        f"loaded in {time.perf_counter() - started:.0f} s (load average {_loadavg()})",
+        flush=True,
+    )
 
 
-def _point(rng: random.Random) -> tuple[float, float]:
-    # Denser in the centre, as London is: ~10k of 50k within 10 km of the centre.
-    if rng.random() < 0.45:
-        return rng.gauss(CENTRE[0], 0.07), rng.gauss(CENTRE[1], 0.11)
-    return rng.uniform(BOX[0], BOX[1]), rng.uniform(BOX[2], BOX[3])
+def _loadavg() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _searches(rng: random.Random) -> list[dict]:
@@ -327,7 +251,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     rng = random.Random(args.seed)
-    _load(args.size, rng)
+    _load(args.size, args.seed)
     searches = _searches(rng)
 
     endpoint, queries = _time_endpoint(searches)

@@ -2,8 +2,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import F
 
-from directory.index import ENTRY_COLUMNS, services_index_rebuild
+from directory.index import ENTRY_COLUMNS, search_index_check, services_index_rebuild
 from directory.models import Location, OpeningSpan, Service, ServiceSearchEntry, WeeklyWindow
 
 
@@ -70,3 +72,53 @@ def test_it_refuses_a_count_below_one(db):
 def test_it_takes_the_count_as_an_option_too(db):
     _generate("--count", 12)
     assert Service.objects.count() == 12
+
+
+def _made():
+    """The services made, without their ids (which depend on who wrote them first)."""
+    return sorted(
+        Service.objects.values_list(
+            "name",
+            "location__latitude",
+            "location__longitude",
+            "location__organisation",
+            "min_age",
+            "max_age",
+            "capacity_status",
+            "capacity_slots",
+        )
+    )
+
+
+def on_postgres_with_commits(test):
+    """PostgreSQL only, with real commits: the worker processes see only committed rows.
+
+    serialized_rollback restores the reference data (boroughs, categories) that the flush
+    at the end would otherwise remove.
+    """
+    marks = [
+        pytest.mark.postgres,
+        pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
+        pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    ]
+    for mark in marks:
+        test = mark(test)
+    return test
+
+
+@on_postgres_with_commits
+def test_it_makes_the_same_services_from_several_processes_as_from_one():
+    _generate(70, "--batch-size", 20, "--seed", 3)
+    one = _made()
+    Service.objects.all().delete()
+    Location.objects.all().delete()
+    _generate(70, "--batch-size", 20, "--seed", 3, "--jobs", 2)
+    assert _made() == one
+
+
+@on_postgres_with_commits
+def test_it_leaves_a_clean_index_and_whole_rows_when_several_processes_write():
+    _generate(90, "--batch-size", 20, "--jobs", 2)
+    # Every reference resolves: each service's site is there, of the same organisation.
+    assert Service.objects.filter(location__organisation=F("organisation")).count() == 90
+    assert search_index_check().differences == []
