@@ -1,7 +1,8 @@
-"""Deliveries: the transactional outbox and the one sending path.
+"""Deliveries: the one sending path.
 
-A Delivery is written in the same transaction as the event it tells of, and sending is
-only asked for after commit. Whoever sends (the Celery `deliver` task, queued after
+A Delivery is written in the same transaction as the event it tells of
+(integrations/outbox.py), and sending is only asked for after commit
+(integrations/queueing.py). Whoever sends (the Celery `deliver` task, queued after
 commit, by the beat `sweep` or by the endpoint's previous send; or the embedded
 `run_deliveries` loop) calls delivery_send, which claims the row, sends once
 through the endpoint's transport, stores the attempt and decides what comes next. Retry
@@ -12,35 +13,28 @@ the next sweep or loop pass finds it due.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import secrets
-import threading
-import time
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.errors import Conflict, DomainError
-from integrations.fhir import message_bundle, referral_api_url
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
-from integrations.selectors import (
-    due_deliveries,
-    due_unqueued_deliveries,
-    endpoint_slots_taken,
-    endpoints_with_due_deliveries,
+from integrations.operator_alerts import (
+    tell_operators_of_disabled_endpoint,
+    tell_operators_of_failure,
 )
+from integrations.queueing import queue_next_quietly
+from integrations.selectors import due_deliveries
 from integrations.transports import Outcome, transport_for
 
 logger = logging.getLogger(__name__)
+
 
 # Waits between attempts while a delivery keeps failing, counted from the first attempt:
 # short at first, so a partner's brief outage costs seconds, then longer. Past the ladder
@@ -87,223 +81,6 @@ def _lease() -> timedelta:
     # Longer than any one send can take, so a live sender is never overtaken; a dead one
     # only holds the delivery this long.
     return timedelta(seconds=settings.OUTBOUND_TIMEOUT_SECONDS * 2 + 30)
-
-
-def _queued_lease() -> timedelta:
-    # How long a queued task may wait for a worker before the sweep takes it for lost and
-    # queues another (which, if the first turns up after all, finds the delivery taken).
-    return timedelta(seconds=max(10, 2 * settings.DELIVERY_SWEEP_SECONDS))
-
-
-# --- writing the outbox ----------------------------------------------------------------
-
-
-def _recipients(event) -> list[Any]:
-    """Organisations that must hear of this event.
-
-    Created and cancelled: the receiving organisation (the service's). Acknowledged,
-    accepted, declined and completed: the referring organisation (the crew's). Expired:
-    both, so the crew knows to find another service and the partner stops working on it.
-    Escalated (unacknowledged past its deadline): both, so the partner looks and the crew
-    picks up the phone.
-    """
-    referral = event.referral
-    receiving = referral.service.organisation
-    referring = referral.referring_organisation
-    to_status = event.to_status
-    if event.event_type == "referral.escalated":
-        return [receiving] if referring.pk == receiving.pk else [receiving, referring]
-    if to_status in {"sent", "cancelled"}:
-        return [receiving]
-    if to_status in {"acknowledged", "accepted", "declined", "completed"}:
-        return [referring]
-    if to_status == "expired":
-        return [referring] if referring.pk == receiving.pk else [referring, receiving]
-    return []
-
-
-def _event_payload(event) -> dict[str, Any]:
-    """The thin webhook body: what happened and where to read more; never patient details."""
-    referral = event.referral
-    return {
-        "type": event.event_type,
-        "timestamp": event.created_at.isoformat(),
-        "data": {
-            "event_id": event.pk,
-            "referral_id": str(referral.pk),
-            "service_id": referral.service_id,
-            "status": event.to_status,
-            "previous_status": event.from_status,
-            "api_url": referral_api_url(referral.pk),
-        },
-    }
-
-
-def _new_message_id() -> str:
-    return "msg_" + secrets.token_hex(12)
-
-
-def _enqueue_after_commit(delivery_ids: list[int]) -> None:
-    if not delivery_ids or not settings.CELERY_BROKER_URL:
-        return  # embedded mode: the run_deliveries loop finds them due within a second
-    transaction.on_commit(lambda: _enqueue(delivery_ids), robust=True)
-
-
-DELIVER_TASK = "integrations.deliver"  # integrations/tasks.py: deliver
-
-
-# Publishing never waits on the broker: one try with a short timeout on a connection of our
-# own (kombu's default retries for seconds), and after a failure the broker is left alone
-# for a sweep interval. The outbox holds the work; the sweep queues it once the broker is
-# back. Per thread and per process, because kombu connections are neither.
-_publisher = threading.local()
-_broker_quiet_until = 0.0
-
-
-def _publisher_connection():
-    from config.celery import app
-
-    url = settings.CELERY_BROKER_URL
-    key = (os.getpid(), url)
-    if getattr(_publisher, "key", None) != key:
-        timeout = settings.DELIVERY_ENQUEUE_TIMEOUT_MS / 1000
-        options: dict[str, Any] = {"max_retries": 0}
-        if url.startswith(("redis://", "rediss://")):
-            options.update(socket_connect_timeout=timeout, socket_timeout=timeout)
-        _publisher.connection = app.connection_for_write(
-            url, connect_timeout=timeout, transport_options=options
-        )
-        _publisher.key = key
-    return _publisher.connection
-
-
-def _publisher_drop() -> None:
-    connection = getattr(_publisher, "connection", None)
-    _publisher.key = _publisher.connection = None
-    if connection is not None:
-        try:
-            connection.release()
-        except Exception:  # already broken; nothing more to free
-            logger.debug("closing the broken broker connection failed", exc_info=True)
-
-
-def _enqueue(delivery_ids: Iterable[int]) -> int:
-    """Hand deliveries to Celery. A broker failure only delays them until the next sweep.
-
-    The task is named, not imported: integrations.tasks calls these services, and they must
-    not import it back."""
-    from config.celery import app
-
-    global _broker_quiet_until
-    ids = list(delivery_ids)
-    if not ids or time.monotonic() < _broker_quiet_until:
-        return 0
-    queued = 0
-    try:
-        connection = _publisher_connection()
-        for delivery_id in ids:
-            app.send_task(DELIVER_TASK, (delivery_id,), connection=connection, retry=False)
-            queued += 1
-    except Exception as exc:
-        _publisher_drop()
-        _broker_quiet_until = time.monotonic() + settings.DELIVERY_SWEEP_SECONDS
-        logger.warning("could not queue %d deliveries (%s); the sweep will", len(ids) - queued, exc)
-    return queued
-
-
-def _enqueue_marked(delivery_ids: list[int]) -> int:
-    """Publish tasks for deliveries marked queued; those not published are unmarked, so the
-    sweep queues them once the broker is back rather than after the mark runs out."""
-    queued = _enqueue(delivery_ids)
-    if queued < len(delivery_ids):
-        Delivery.objects.filter(pk__in=delivery_ids[queued:]).update(queued_until=None)
-    return queued
-
-
-def _build(*, endpoint: Endpoint, event_type: str, payload: dict, event, now: datetime) -> Delivery:
-    message_id = _new_message_id()
-    if endpoint.kind == Endpoint.Kind.FHIR:
-        payload = message_bundle(
-            message_id=message_id,
-            event_type=event_type,
-            at=now,
-            destination=endpoint.url,
-            event=event,
-        )
-    return Delivery(
-        endpoint=endpoint,
-        event=event,
-        event_type=event_type,
-        message_id=message_id,
-        payload=payload,
-        next_attempt_at=now,
-    )
-
-
-def deliveries_create_for_event(*, event) -> list[Delivery]:
-    """Write one Delivery per active endpoint that must hear of this event.
-
-    Runs inside the caller's transaction (the outbox): if the event rolls back, so do its
-    deliveries. Sending is requested only after commit and never inside the request.
-    """
-    now = timezone.now()
-    organisations = _recipients(event)
-    if not organisations:
-        return []
-    payload = _event_payload(event)
-    endpoints = Endpoint.objects.filter(organisation__in=organisations, active=True).select_related(
-        "organisation"
-    )
-    if event.event_type == "referral.escalated":
-        _escalation_endpoints_ensure(organisations)
-    else:
-        endpoints = endpoints.filter(escalations_only=False)
-    deliveries = [
-        _build(
-            endpoint=endpoint, event_type=event.event_type, payload=payload, event=event, now=now
-        )
-        for endpoint in endpoints
-    ]
-    Delivery.objects.bulk_create(deliveries)
-    _enqueue_after_commit([d.pk for d in deliveries])
-    return deliveries
-
-
-def _escalation_endpoints_ensure(organisations: list[Any]) -> None:
-    """Each organisation's escalation email as an email endpoint told of escalations only,
-    kept in step with Organisation.escalation_email, so it goes through the outbox too."""
-    for organisation in organisations:
-        address = organisation.escalation_email
-        existing = Endpoint.objects.filter(
-            organisation=organisation, escalations_only=True, kind=Endpoint.Kind.EMAIL
-        )
-        if not address:
-            existing.update(active=False, disabled_reason="no escalation email set")
-            continue
-        # One that exists is left as it is: a partner may have disabled it on purpose.
-        if not existing.filter(email=address).exists():
-            existing.update(active=False, disabled_reason="escalation email changed")
-            Endpoint.objects.create(
-                organisation=organisation,
-                kind=Endpoint.Kind.EMAIL,
-                email=address,
-                escalations_only=True,
-                description="Escalation email (unacknowledged referrals only)",
-            )
-
-
-def delivery_create(*, endpoint: Endpoint, event_type: str, payload: dict, event=None) -> Delivery:
-    """Write one Delivery to one endpoint (e.g. an endpoint's test event), sent after commit."""
-    if not endpoint.active:
-        raise Conflict(
-            "This endpoint is disabled.", code="endpoint_disabled", fields={"endpoint": endpoint.pk}
-        )
-    delivery = _build(
-        endpoint=endpoint, event_type=event_type, payload=payload, event=event, now=timezone.now()
-    )
-    delivery.save()
-    _enqueue_after_commit([delivery.pk])
-    return delivery
 
 
 # --- sending ---------------------------------------------------------------------------
@@ -431,7 +208,7 @@ def delivery_send(
         lease = _again_on_a_new_connection(lambda: _claim(delivery_id=delivery_id, now=now))
     except _Cancelled:
         if queue_next:
-            _queue_next_quietly(delivery_id=delivery_id, now=given_now)
+            queue_next_quietly(delivery_id=delivery_id, now=given_now)
         return Delivery.objects.get(pk=delivery_id)
     if lease is None:
         # Its task has run: no longer queued, so it counts against no slot and the sweep or
@@ -475,7 +252,7 @@ def delivery_send(
             disabled_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC",
         )
         if disabled:
-            _tell_operators_of_disabled_endpoint(endpoint.pk)
+            tell_operators_of_disabled_endpoint(endpoint.pk)
     elif now >= delivery.retry_until:
         # The window is over. Cleared, so a replay starts a new one.
         changes.update(
@@ -496,86 +273,14 @@ def delivery_send(
         lambda: Delivery.objects.filter(pk=delivery_id, locked_until=lease).update(**changes)
     )
     if updated and failed:
-        _tell_operators_of_failure(delivery_id)
+        tell_operators_of_failure(delivery_id)
     if queue_next:
-        _queue_next_quietly(delivery_id=delivery_id, now=given_now)
+        queue_next_quietly(delivery_id=delivery_id, now=given_now)
     delivery.refresh_from_db()
     return delivery
 
 
-def _queue_next_quietly(*, delivery_id: int, now: datetime | None) -> None:
-    try:
-        endpoint_id = (
-            Delivery.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
-        )
-        if endpoint_id is not None:
-            now = now or timezone.now()  # after the send, not when it began
-            _enqueue_marked(_deliveries_mark_queued(endpoint_id=endpoint_id, now=now))
-    except DatabaseError:
-        # The send is recorded; what comes next the sweep queues instead.
-        logger.warning("could not queue the deliveries after %s; the sweep will", delivery_id)
-
-
-def _operator_addresses() -> list[str]:
-    from directory.models import Role, User
-
-    users = User.objects.filter(role=Role.OPERATOR, is_active=True).exclude(email="")
-    return sorted({*settings.OPERATOR_EMAILS, *users.values_list("email", flat=True)})
-
-
-def _tell_operators_of_failure(delivery_id: int) -> None:
-    delivery = Delivery.objects.select_related("endpoint__organisation").get(pk=delivery_id)
-    recipients = _operator_addresses()
-    if not recipients:
-        logger.warning("delivery %s failed and no operator has an email address", delivery_id)
-        return
-    endpoint = delivery.endpoint
-    body = (
-        f"Delivery {delivery.pk} ({delivery.event_type}) to {endpoint.organisation.name} "
-        f"via {endpoint.get_kind_display()} failed after {delivery.attempt_count} attempts.\n"
-        f"Last error: {delivery.last_error}\n\n"
-        f"Replay it from {settings.SITE_URL}/admin/integrations/delivery/{delivery.pk}/change/\n"
-    )
-    try:
-        send_mail(
-            f"frontdoor: delivery {delivery.pk} failed",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
-            fail_silently=False,
-        )
-    except Exception:
-        logger.exception("could not email operators about failed delivery %s", delivery_id)
-
-
-def _tell_operators_of_disabled_endpoint(endpoint_id: int) -> None:
-    """A partner's receiver said 410 Gone: nothing more goes there until an operator (or the
-    partner) switches it back on and replays what was cancelled, so someone must know."""
-    endpoint = Endpoint.objects.select_related("organisation").get(pk=endpoint_id)
-    recipients = _operator_addresses()
-    if not recipients:
-        logger.warning("endpoint %s was disabled and no operator has an email address", endpoint_id)
-        return
-    body = (
-        f"The {endpoint.get_kind_display()} endpoint of {endpoint.organisation.name} was "
-        f"switched off: {endpoint.disabled_reason}.\n"
-        f"Its pending deliveries are cancelled; new events are not sent there.\n\n"
-        f"Switch it back on and replay them from "
-        f"{settings.SITE_URL}/admin/integrations/endpoint/{endpoint.pk}/change/\n"
-    )
-    try:
-        send_mail(
-            f"frontdoor: endpoint {endpoint.pk} disabled (410 Gone)",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
-            fail_silently=False,
-        )
-    except Exception:
-        logger.exception("could not email operators about disabled endpoint %s", endpoint_id)
-
-
-# --- the loop and the sweep ------------------------------------------------------------
+# --- the loop -------------------------------------------------------------------------
 
 
 def deliveries_due(*, now: datetime | None = None, limit: int = 100) -> list[int]:
@@ -594,82 +299,3 @@ def deliveries_send_due(*, now: datetime | None = None) -> int:
         if delivery_send(delivery_id=delivery_id, now=now) is not None:
             sent += 1
     return sent
-
-
-def _deliveries_mark_queued(*, endpoint_id: int, now: datetime) -> list[int]:
-    """Mark as queued the endpoint's oldest due deliveries, as many as it has send slots free
-    (DELIVERY_ENDPOINT_CONCURRENCY less its sends in flight and tasks queued); their ids."""
-    with transaction.atomic():
-        # Taken in turn with the claims for this endpoint, so slots are never counted twice.
-        if not Endpoint.objects.select_for_update().filter(pk=endpoint_id).exists():
-            return []
-        free = settings.DELIVERY_ENDPOINT_CONCURRENCY - endpoint_slots_taken(
-            endpoint_id=endpoint_id, now=now
-        )
-        if free <= 0:
-            return []
-        ids = list(
-            due_unqueued_deliveries(now=now)
-            .filter(endpoint_id=endpoint_id)
-            .order_by("next_attempt_at", "id")
-            .values_list("id", flat=True)[:free]
-        )
-        Delivery.objects.filter(pk__in=ids).update(queued_until=now + _queued_lease())
-    return ids
-
-
-def deliveries_enqueue_due(*, now: datetime | None = None) -> int:
-    """The beat sweep: for each endpoint with due deliveries, queue as many as it has send
-    slots free. Each finished send queues its endpoint's next, so the sweep only starts a
-    backlog, picks up retries as they fall due, and replaces tasks lost (their delivery's
-    queued or sending lease ran out)."""
-    now = now or timezone.now()
-    ids: list[int] = []
-    for endpoint_id in endpoints_with_due_deliveries(now=now):
-        ids += _deliveries_mark_queued(endpoint_id=endpoint_id, now=now)
-    return _enqueue_marked(ids)
-
-
-# --- operators -------------------------------------------------------------------------
-
-
-def delivery_replay(*, delivery_id: int) -> Delivery:
-    """Put a failed or cancelled delivery back in the outbox, due now, with its message id.
-
-    Its retry schedule starts again; earlier attempts stay on record and in its attempt count,
-    which counts every attempt ever made.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update().select_related("endpoint").filter(pk=delivery_id)
-        ).first()
-        if delivery is None:
-            raise DomainError("No such delivery.", code="not_found", status_code=404)
-        if delivery.status not in {Delivery.Status.FAILED, Delivery.Status.CANCELLED}:
-            raise Conflict(
-                f"Only failed or cancelled deliveries can be replayed; this one is "
-                f"{delivery.status}.",
-                code="not_replayable",
-                fields={"status": delivery.status},
-            )
-        if not delivery.endpoint.active:
-            raise Conflict(
-                "The endpoint is disabled; enable it before replaying.",
-                code="endpoint_disabled",
-                fields={"endpoint": delivery.endpoint_id},
-            )
-        delivery.status = Delivery.Status.PENDING
-        delivery.next_attempt_at = now
-        delivery.locked_until = None
-        delivery.failed_at = None
-        delivery.save(
-            update_fields=[
-                "status",
-                "next_attempt_at",
-                "locked_until",
-                "failed_at",
-            ]
-        )
-        _enqueue_after_commit([delivery.pk])
-    return delivery

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from config.celery import app
-from integrations import sending
+from integrations import queueing, sending
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint
 from tests.referrals.factories import referral_body
@@ -51,10 +51,10 @@ def _dead_port_url() -> str:
 
 @pytest.fixture(autouse=True)
 def _broker_not_yet_known_down(monkeypatch):
-    monkeypatch.setattr(sending, "_broker_quiet_until", 0.0, raising=False)
+    monkeypatch.setattr(queueing, "_broker_quiet_until", 0.0, raising=False)
     yield
-    if hasattr(sending, "_publisher_drop"):
-        sending._publisher_drop()  # no connection to this test's broker kept for the next
+    if hasattr(queueing, "_publisher_drop"):
+        queueing._publisher_drop()  # no connection to this test's broker kept for the next
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from config.errors import Conflict
 from directory.models import Role
-from integrations import sending
+from integrations import outbox, sending
 from integrations.models import Delivery
 from tests.factories import UserFactory
 from tests.integrations.conftest import PATIENT_DETAILS, make_endpoint, make_referral
@@ -85,7 +85,7 @@ def test_replay_puts_a_failed_delivery_back_with_its_message_id(failing):
     _send_until_it_stops(delivery.pk, timezone.now())
     receiver.answers.clear()  # the receiver is fixed
 
-    replayed = sending.delivery_replay(delivery_id=delivery.pk)
+    replayed = outbox.delivery_replay(delivery_id=delivery.pk)
     assert replayed.status == Delivery.Status.PENDING
     assert replayed.failed_at is None
     assert replayed.next_attempt_at <= timezone.now()
@@ -99,7 +99,7 @@ def test_replay_puts_a_failed_delivery_back_with_its_message_id(failing):
 def test_a_replayed_delivery_gets_a_new_day_of_retries(failing):
     _, delivery = failing
     times, _ = _send_until_it_stops(delivery.pk, timezone.now())
-    sending.delivery_replay(delivery_id=delivery.pk)
+    outbox.delivery_replay(delivery_id=delivery.pk)
 
     later = times[-1] + timedelta(days=2)
     again = sending.delivery_send(delivery_id=delivery.pk, now=later)
@@ -111,7 +111,7 @@ def test_a_replayed_delivery_gets_a_new_day_of_retries(failing):
 def test_replay_refuses_a_delivery_that_is_still_pending(failing):
     _, delivery = failing
     with pytest.raises(Conflict) as refused:
-        sending.delivery_replay(delivery_id=delivery.pk)
+        outbox.delivery_replay(delivery_id=delivery.pk)
     assert refused.value.code == "not_replayable"
 
 

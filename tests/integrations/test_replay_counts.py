@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from integrations import sending
+from integrations import outbox, sending
 from integrations.models import Delivery, DeliveryAttempt
 from tests.integrations.conftest import make_endpoint
 from tests.integrations.test_endpoints_api import make_delivery
@@ -39,5 +39,5 @@ def test_a_replay_from_the_admin_counts_on_from_the_earlier_attempts(operator, f
 
 
 def test_a_replay_keeps_the_count_until_the_next_attempt(failed_three_times):
-    replayed = sending.delivery_replay(delivery_id=failed_three_times.pk)
+    replayed = outbox.delivery_replay(delivery_id=failed_three_times.pk)
     assert (replayed.status, replayed.attempt_count) == (Delivery.Status.PENDING, 3)
