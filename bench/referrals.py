@@ -255,7 +255,7 @@ def bench_delivery(data: dict, count: int, rate_per_s: float) -> tuple[float, fl
     from django.conf import settings
     from django.test import Client
 
-    from integrations import services
+    from integrations import outbox
     from integrations.models import Endpoint
 
     redis.Redis.from_url(BENCH_REDIS).flushdb()  # only this benchmark's DB number
@@ -294,7 +294,7 @@ def bench_delivery(data: dict, count: int, rate_per_s: float) -> tuple[float, fl
     try:
         assert settings.CELERY_BROKER_URL == BENCH_REDIS
         # Readiness: a test event must arrive before we start timing.
-        services.delivery_create(
+        outbox.delivery_create(
             endpoint=endpoint, event_type="endpoint.test", payload={"type": "endpoint.test"}
         )
         try:

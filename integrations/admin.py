@@ -15,7 +15,7 @@ from django.http import Http404
 
 from config.errors import DomainError
 from directory import permissions
-from integrations import endpoints, selectors, services
+from integrations import endpoints, outbox, selectors
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
 
 
@@ -308,7 +308,7 @@ class DeliveryAdmin(_ReadOnlyForPartners, admin.ModelAdmin):
         replayed, refused = 0, []
         for delivery_id in queryset.values_list("pk", flat=True):
             try:
-                services.delivery_replay(delivery_id=delivery_id)
+                outbox.delivery_replay(delivery_id=delivery_id)
             except DomainError as exc:
                 refused.append(f"#{delivery_id}: {exc.message}")
             else:

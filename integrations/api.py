@@ -1,7 +1,7 @@
 """Endpoints API: where an organisation is told, test events, deliveries and their replay.
 
 One APIView per route; input validated by a nested InputSerializer, output shaped by a nested
-OutputSerializer; the work happens in integrations/endpoints.py and integrations/services.py.
+OutputSerializer; the work happens in integrations/endpoints.py and integrations/outbox.py.
 Who may do what: directory.permissions (endpoints_visible_to, can_manage_endpoints).
 """
 
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from config.errors import DomainError
 from directory.models import Organisation
 from directory.permissions import RolePermission, can_manage_endpoints
-from integrations import endpoints, services
+from integrations import endpoints, outbox
 from integrations.models import Delivery, Endpoint
 
 ManagesEndpoints = RolePermission.of(can_manage_endpoints)
@@ -227,5 +227,5 @@ class DeliveryReplayApi(APIView):
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
     def post(self, request, delivery_id: int):
         delivery = endpoints.delivery_get(user=request.user, delivery_id=delivery_id)
-        delivery = services.delivery_replay(delivery_id=delivery.pk)
+        delivery = outbox.delivery_replay(delivery_id=delivery.pk)
         return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -1,6 +1,6 @@
 """Endpoints: where an organisation is told. Register, change, remove, test; list what was sent.
 
-Sending is not done here: a test event goes through the outbox (services.delivery_create) like
+Sending is not done here: a test event goes through the outbox (outbox.delivery_create) like
 any other delivery, so it exercises the same signing, retries and attempt records.
 Who may call these is decided by the caller through directory.permissions.
 """
@@ -20,7 +20,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from directory import permissions
 from directory.models import Organisation
-from integrations import http, services
+from integrations import http, outbox
 from integrations.models import Delivery, Endpoint
 
 TEST_EVENT_TYPE = "endpoint.test"
@@ -253,6 +253,6 @@ def endpoint_test(*, endpoint: Endpoint) -> Delivery:
         "data": {"endpoint_id": endpoint.pk, "organisation_id": endpoint.organisation_id},
     }
     with transaction.atomic():
-        return services.delivery_create(
+        return outbox.delivery_create(
             endpoint=endpoint, event_type=TEST_EVENT_TYPE, payload=payload
         )

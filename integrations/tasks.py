@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from integrations import services
+from integrations import queueing, sending
 
 
-@shared_task(name=services.DELIVER_TASK, ignore_result=True)
+@shared_task(name=queueing.DELIVER_TASK, ignore_result=True)
 def deliver(delivery_id: int) -> None:
     """Send one delivery if it is due and nobody else holds it (else do nothing), then queue
     its endpoint's next due deliveries into the send slots free."""
-    services.delivery_send(delivery_id=delivery_id, queue_next=True)
+    sending.delivery_send(delivery_id=delivery_id, queue_next=True)
 
 
 @shared_task(name="integrations.sweep", ignore_result=True)
@@ -20,4 +20,4 @@ def sweep() -> int:
 
     This is what makes a lost task, a killed worker or a restarted broker only a delay.
     """
-    return services.deliveries_enqueue_due()
+    return queueing.deliveries_enqueue_due()

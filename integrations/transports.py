@@ -2,7 +2,7 @@
 
 A transport sends once and reports what happened as an Outcome. Deciding what that
 outcome means for the delivery (delivered, retry when, give up, disable the endpoint)
-is integrations.services' job, the same for every kind.
+is integrations.sending's job, the same for every kind.
 """
 
 from __future__ import annotations

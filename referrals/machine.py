@@ -18,7 +18,7 @@ from django.utils import timezone
 from config.errors import Conflict, DomainError
 from directory import permissions
 from directory.services import service_slot_return
-from integrations.services import deliveries_create_for_event
+from integrations.outbox import deliveries_create_for_event
 from referrals.machine_table import ANSWERER, SYSTEM, TRANSITIONS, Input, Transition, overdue_q
 from referrals.models import Referral, ReferralEvent, Status
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from integrations import services
+from integrations import outbox
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
 from tests.chaos import harness
 from tests.chaos.conftest import assert_nothing_lost, drain
@@ -72,7 +72,7 @@ def test_it_fails_after_the_window_tells_operators_and_a_replay_delivers_after_3
     tries = min(Delivery.objects.filter(pk__in=failed).values_list("attempt_count", flat=True))
     began = time.monotonic()
     for delivery_id in failed:  # what an operator does from the admin
-        services.delivery_replay(delivery_id=delivery_id)
+        outbox.delivery_replay(delivery_id=delivery_id)
     drain(referrals=load.count)
 
     figures = assert_nothing_lost(load, partner)
@@ -110,7 +110,7 @@ def test_it_switches_off_on_410_tells_operators_and_delivers_once_back_on(
     partner.mode = 200
     Endpoint.objects.filter(pk=endpoint.pk).update(active=True, disabled_reason="")
     for delivery_id in Delivery.objects.values_list("pk", flat=True):
-        services.delivery_replay(delivery_id=delivery_id)
+        outbox.delivery_replay(delivery_id=delivery_id)
     drained = drain(referrals=load.count)
 
     figures = assert_nothing_lost(load, partner)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from integrations import services, transports
+from integrations import sending, transports
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
 
@@ -21,7 +21,7 @@ def test_an_attempt_cut_off_by_a_kill_still_shows(provider, crew, service, monke
     monkeypatch.setitem(transports.TRANSPORTS, "webhook", _KilledMidSend)
 
     with pytest.raises(KeyboardInterrupt):
-        services.delivery_send(delivery_id=delivery.pk)
+        sending.delivery_send(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()
     assert delivery.attempt_count == 1
@@ -33,7 +33,7 @@ def test_an_attempt_cut_off_by_a_kill_still_shows(provider, crew, service, monke
 def test_a_finished_attempt_has_its_answer_and_finish_time(provider, crew, service, receiver):
     make_endpoint(provider, url=receiver.url)
     make_referral(crew, service)
-    sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sent = sending.delivery_send(delivery_id=Delivery.objects.get().pk)
     (attempt,) = sent.attempts.all()
     assert attempt.status_code == 200
     assert attempt.finished_at >= attempt.at

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from config.celery import app
-from integrations import services
+from integrations import queueing, sending
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint
 from tests.referrals.factories import referral_body
@@ -51,10 +51,10 @@ def _dead_port_url() -> str:
 
 @pytest.fixture(autouse=True)
 def _broker_not_yet_known_down(monkeypatch):
-    monkeypatch.setattr(services, "_broker_quiet_until", 0.0, raising=False)
+    monkeypatch.setattr(queueing, "_broker_quiet_until", 0.0, raising=False)
     yield
-    if hasattr(services, "_publisher_drop"):
-        services._publisher_drop()  # no connection to this test's broker kept for the next
+    if hasattr(queueing, "_publisher_drop"):
+        queueing._publisher_drop()  # no connection to this test's broker kept for the next
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_create_answers_and_keeps_its_delivery_when_the_broker_is_down(
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.PENDING
     assert delivery.attempt_count == 0
-    assert services.deliveries_due() == [delivery.pk]  # the sweep will find it
+    assert sending.deliveries_due() == [delivery.pk]  # the sweep will find it
 
 
 def test_a_create_tries_a_failing_broker_once_and_then_leaves_it_to_the_sweep(

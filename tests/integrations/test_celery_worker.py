@@ -18,7 +18,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from config.celery import app
-from integrations import services, tasks
+from integrations import queueing, tasks
 from integrations.models import Delivery
 from tests.integrations.conftest import answer, make_endpoint, make_referral
 from tests.integrations.receiver import Receiver
@@ -50,7 +50,7 @@ def broker(settings):
         for queue in app.amqp.queues:
             conn.default_channel.queue_purge(queue)  # tasks left by an earlier run
     yield BROKER_URL
-    services._publisher_drop()
+    queueing._publisher_drop()
     app.close()
     app.conf.broker_url = previous
 

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery, DeliveryAttempt
 from tests.integrations.conftest import make_endpoint, make_referral
 
@@ -32,7 +32,7 @@ def test_it_sends_each_delivery_once_however_many_senders_race(crew, service, pr
         try:
             start.wait()
             for delivery_id in ids:
-                if services.delivery_send(delivery_id=delivery_id) is not None:
+                if sending.delivery_send(delivery_id=delivery_id) is not None:
                     won.append(delivery_id)
         finally:
             connection.close()

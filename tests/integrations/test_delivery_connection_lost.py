@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.db import connection, connections
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
 
@@ -66,7 +66,7 @@ def test_it_records_the_answer_when_its_database_connection_is_terminated_mid_se
         make_referral(crew, service)
         delivery = Delivery.objects.get()
 
-        sent = services.delivery_send(delivery_id=delivery.pk)
+        sent = sending.delivery_send(delivery_id=delivery.pk)
     finally:
         receiver.close()
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
 
@@ -40,7 +40,7 @@ def test_it_names_the_worker_when_a_broker_is_configured(stalled, settings):
 
 
 def test_it_is_content_once_a_sender_has_tried_them(stalled, capsys):
-    services.deliveries_send_due()
+    sending.deliveries_send_due()
     call_command("delivery_status")
     assert "ok: deliveries are being sent" in capsys.readouterr().out
 

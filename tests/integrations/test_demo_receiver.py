@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from integrations import services
+from integrations import sending
 from integrations.demo import demo_endpoints_seed, signature_valid
 from integrations.management.commands.demo_receiver import receiver_secrets, receiver_server
 from integrations.models import Delivery, Endpoint
@@ -46,7 +46,7 @@ def test_it_accepts_a_signed_referral_event_and_logs_no_patient_details(
     secrets.append(endpoint.secret)
     referral = make_referral(crew, service)
 
-    sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sent = sending.delivery_send(delivery_id=Delivery.objects.get().pk)
 
     assert sent.status == Delivery.Status.DELIVERED
     assert sent.attempts.get().status_code == 204
@@ -63,7 +63,7 @@ def test_it_refuses_a_message_signed_with_another_secret(running, provider, crew
     secrets.append(Endpoint(kind="webhook").secret)  # some other endpoint's secret
     make_referral(crew, service)
 
-    sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sent = sending.delivery_send(delivery_id=Delivery.objects.get().pk)
 
     assert sent.status == Delivery.Status.PENDING
     assert sent.attempts.get().status_code == 401

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 
 from directory.models import Role
-from integrations import endpoints, services
+from integrations import endpoints, sending
 from integrations.models import Delivery, Endpoint
 from tests.factories import UserFactory
 from tests.integrations.conftest import PATIENT_DETAILS, answer, make_endpoint, make_referral
@@ -17,7 +17,7 @@ def email_endpoint(provider):
 
 def test_it_emails_the_event_with_a_link_and_no_patient_details(crew, service, email_endpoint):
     referral = make_referral(crew, service)
-    sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sent = sending.delivery_send(delivery_id=Delivery.objects.get().pk)
     assert sent.status == Delivery.Status.DELIVERED
 
     (message,) = mail.outbox
@@ -36,7 +36,7 @@ def test_it_retries_when_the_mail_server_fails(crew, service, email_endpoint, se
     settings.EMAIL_PORT = 9  # nothing listens on discard
     settings.EMAIL_TIMEOUT = 2
     make_referral(crew, service)
-    sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sent = sending.delivery_send(delivery_id=Delivery.objects.get().pk)
     assert sent.status == Delivery.Status.PENDING
     assert sent.last_error.startswith("email error")
 
@@ -48,7 +48,7 @@ def test_it_says_in_the_subject_what_happened_to_the_crews_referral(
     referral = make_referral(crew, service)
     partner = UserFactory(organisation=provider, role=Role.PARTNER)
     answer(referral, partner, "decline", reason_code="no_capacity", note="Full today")
-    services.deliveries_send_due()
+    sending.deliveries_send_due()
 
     (message,) = [m for m in mail.outbox if m.to == ["control@las.test"]]
     assert message.subject == "Referral to Alpha Falls Response declined"
@@ -58,6 +58,6 @@ def test_it_says_in_the_subject_what_happened_to_the_crews_referral(
 
 def test_it_titles_a_test_message_for_people(email_endpoint):
     delivery = endpoints.endpoint_test(endpoint=email_endpoint)
-    services.delivery_send(delivery_id=delivery.pk)
+    sending.delivery_send(delivery_id=delivery.pk)
     (message,) = mail.outbox
     assert message.subject == "Test message from frontdoor: your email notifications work"

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery
 from tests.factories import ServiceFactory
 from tests.integrations.conftest import make_endpoint, make_referral
@@ -45,7 +45,7 @@ def test_a_hanging_partner_does_not_hold_up_another_partners_delivery(
                         delivery_id = work.get_nowait()
                     except queue.Empty:
                         return
-                    services.delivery_send(delivery_id=delivery_id)
+                    sending.delivery_send(delivery_id=delivery_id)
             finally:
                 connection.close()
 

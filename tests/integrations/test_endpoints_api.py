@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery, DeliveryAttempt, Endpoint
 from tests.integrations.conftest import make_endpoint
 
@@ -309,7 +309,7 @@ def test_it_sends_a_signed_test_event_that_a_real_receiver_gets(api_as, partner,
     delivery_id = answer.json()["delivery_id"]
     assert receiver.received == []  # the request only queued it
 
-    services.deliveries_send_due()
+    sending.deliveries_send_due()
 
     assert len(receiver.received) == 1
     got = receiver.received[0]
@@ -345,7 +345,7 @@ def test_it_lists_deliveries_with_their_attempts(api_as, partner, endpoint):
 def test_it_shows_the_attempt_a_real_receiver_answered(api_as, partner, receiver):
     endpoint = make_endpoint(partner.organisation, receiver.url)
     api_as(partner).post(f"/api/v1/endpoints/{endpoint.pk}/test/")
-    services.deliveries_send_due()
+    sending.deliveries_send_due()
     row = api_as(partner).get(f"/api/v1/endpoints/{endpoint.pk}/deliveries/").json()["results"][0]
     assert row["status"] == "delivered"
     assert [a["status_code"] for a in row["attempts"]] == [200]
@@ -391,7 +391,7 @@ def test_it_replays_to_a_real_receiver(api_as, partner, receiver):
         failed_at=timezone.now(),
     )
     assert api_as(partner).post(f"/api/v1/deliveries/{delivery.pk}/replay/").status_code == 202
-    services.deliveries_send_due()
+    sending.deliveries_send_due()
     assert len(receiver.received) == 1
     assert receiver.received[0].headers["webhook-id"] == delivery.message_id
     delivery.refresh_from_db()

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from config.errors import Conflict
 from directory.models import Role
-from integrations import services
+from integrations import outbox, sending
 from integrations.models import Delivery
 from tests.factories import UserFactory
 from tests.integrations.conftest import PATIENT_DETAILS, make_endpoint, make_referral
@@ -24,7 +24,7 @@ def _send_until_it_stops(delivery_id, now):
             return times, delivery
         now = max(now, delivery.next_attempt_at)
         times.append(now)
-        services.delivery_send(delivery_id=delivery_id, now=now)
+        sending.delivery_send(delivery_id=delivery_id, now=now)
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_it_retries_on_the_schedule_for_a_day_then_fails(failing, operator):
     start = timezone.now()
     times, final = _send_until_it_stops(delivery.pk, start)
 
-    offsets = services.retry_offsets()
+    offsets = sending.retry_offsets()
     assert len(times) == len(offsets)
     assert final.status == Delivery.Status.FAILED
     assert final.failed_at == times[-1]
@@ -55,7 +55,7 @@ def test_it_retries_on_the_schedule_for_a_day_then_fails(failing, operator):
 
 
 def test_its_early_retries_come_within_seconds_and_minutes():
-    first = services.retry_offsets()[:5]
+    first = sending.retry_offsets()[:5]
     assert first == [
         timedelta(0),
         timedelta(seconds=5),
@@ -85,24 +85,24 @@ def test_replay_puts_a_failed_delivery_back_with_its_message_id(failing):
     _send_until_it_stops(delivery.pk, timezone.now())
     receiver.answers.clear()  # the receiver is fixed
 
-    replayed = services.delivery_replay(delivery_id=delivery.pk)
+    replayed = outbox.delivery_replay(delivery_id=delivery.pk)
     assert replayed.status == Delivery.Status.PENDING
     assert replayed.failed_at is None
     assert replayed.next_attempt_at <= timezone.now()
 
-    sent = services.delivery_send(delivery_id=delivery.pk)
+    sent = sending.delivery_send(delivery_id=delivery.pk)
     assert sent.status == Delivery.Status.DELIVERED
     assert receiver.received[-1].headers["webhook-id"] == delivery.message_id
-    assert sent.attempts.count() == len(services.retry_offsets()) + 1
+    assert sent.attempts.count() == len(sending.retry_offsets()) + 1
 
 
 def test_a_replayed_delivery_gets_a_new_day_of_retries(failing):
     _, delivery = failing
     times, _ = _send_until_it_stops(delivery.pk, timezone.now())
-    services.delivery_replay(delivery_id=delivery.pk)
+    outbox.delivery_replay(delivery_id=delivery.pk)
 
     later = times[-1] + timedelta(days=2)
-    again = services.delivery_send(delivery_id=delivery.pk, now=later)
+    again = sending.delivery_send(delivery_id=delivery.pk, now=later)
     assert again.status == Delivery.Status.PENDING
     assert later + timedelta(seconds=4.5) <= again.next_attempt_at <= later + timedelta(seconds=5.5)
     assert again.retry_until == later + timedelta(hours=24)
@@ -111,12 +111,12 @@ def test_a_replayed_delivery_gets_a_new_day_of_retries(failing):
 def test_replay_refuses_a_delivery_that_is_still_pending(failing):
     _, delivery = failing
     with pytest.raises(Conflict) as refused:
-        services.delivery_replay(delivery_id=delivery.pk)
+        outbox.delivery_replay(delivery_id=delivery.pk)
     assert refused.value.code == "not_replayable"
 
 
 def test_a_time_scale_compresses_the_whole_schedule_and_its_window(settings):
-    normal = services.retry_offsets()
+    normal = sending.retry_offsets()
     settings.DELIVERY_TIME_SCALE = 2880
-    assert services.retry_window() == timedelta(seconds=30)
-    assert services.retry_offsets() == [offset / 2880 for offset in normal]
+    assert sending.retry_window() == timedelta(seconds=30)
+    assert sending.retry_offsets() == [offset / 2880 for offset in normal]

@@ -6,7 +6,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from standardwebhooks import Webhook
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery, Endpoint
 from tests.integrations.conftest import PATIENT_DETAILS, answer, make_endpoint, make_referral
 
@@ -18,7 +18,7 @@ def fhir_endpoint(provider, receiver):
 
 def test_it_sends_a_signed_message_bundle(crew, service, fhir_endpoint, receiver):
     referral = make_referral(crew, service)
-    sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sent = sending.delivery_send(delivery_id=Delivery.objects.get().pk)
     assert sent.status == Delivery.Status.DELIVERED
 
     (request,) = receiver.received
@@ -42,7 +42,7 @@ def test_it_sends_a_signed_message_bundle(crew, service, fhir_endpoint, receiver
 
 def test_it_carries_no_patient_details(crew, service, fhir_endpoint, receiver):
     make_referral(crew, service)
-    services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sending.delivery_send(delivery_id=Delivery.objects.get().pk)
     body = receiver.received[0].body.decode()
     for detail in PATIENT_DETAILS:
         assert detail not in body

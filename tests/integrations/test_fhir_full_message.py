@@ -8,7 +8,7 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from standardwebhooks import Webhook
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery, Endpoint
 from referrals.models import PatientAccess
 from tests.integrations.conftest import PATIENT, answer, make_endpoint, make_referral
@@ -22,7 +22,7 @@ def full_endpoint(provider, receiver):
 
 def send_all(now=None):
     for delivery in Delivery.objects.filter(status=Delivery.Status.PENDING).order_by("id"):
-        services.delivery_send(delivery_id=delivery.pk, now=now)
+        sending.delivery_send(delivery_id=delivery.pk, now=now)
 
 
 def resources(bundle: Bundle) -> dict[str, list]:

@@ -226,7 +226,7 @@ def test_it_answers_an_unknown_healthcare_service_with_404(api_as, crew, db):
 def test_a_full_endpoint_receives_the_referral_and_accepts_it_by_message(
     api_as, partner, crew, service, receiver
 ):
-    from integrations import services
+    from integrations import sending
     from integrations.models import Delivery, Endpoint
     from tests.integrations.conftest import make_endpoint
 
@@ -234,7 +234,7 @@ def test_a_full_endpoint_receives_the_referral_and_accepts_it_by_message(
         service.organisation, url=receiver.url, kind=Endpoint.Kind.FHIR, full_message=True
     )
     referral = make_referral(crew, service)
-    services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sending.delivery_send(delivery_id=Delivery.objects.get().pk)
     received = Bundle.model_validate_json(receiver.received[0].body)
     request_id = next(
         e.resource.id for e in received.entry if e.resource.get_resource_type() == "ServiceRequest"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from integrations import http, services
+from integrations import http, sending
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
 
@@ -47,7 +47,7 @@ def test_a_refused_target_is_a_failed_attempt_that_is_retried(
     settings.OUTBOUND_ALLOW_PRIVATE = False
     make_endpoint(provider, url=receiver.url)
     make_referral(crew, service)
-    sent = services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    sent = sending.delivery_send(delivery_id=Delivery.objects.get().pk)
     assert sent.status == Delivery.Status.PENDING
     assert sent.attempts.get().error.startswith("refused:")
     assert receiver.received == []

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.db import transaction
 
-from integrations import services
+from integrations import outbox
 from integrations.models import Delivery, Endpoint
 from tests.integrations.conftest import PATIENT_DETAILS, answer, make_endpoint, make_referral
 
@@ -103,7 +103,7 @@ def test_it_gives_each_delivery_its_own_message_id(crew, service, partner_endpoi
 
 
 def test_it_writes_a_test_delivery_for_one_endpoint(partner_endpoint):
-    delivery = services.delivery_create(
+    delivery = outbox.delivery_create(
         endpoint=partner_endpoint, event_type="endpoint.test", payload={"type": "endpoint.test"}
     )
     assert delivery.status == Delivery.Status.PENDING

@@ -20,7 +20,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app
-from integrations import services
+from integrations import queueing
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
 from tests.integrations.production import ROOT, RedisServer, free_port, readme_commands
@@ -58,12 +58,12 @@ def broker(redis_server, settings, monkeypatch):
     """This process (the web side) publishes to the test's own broker, as production would."""
     settings.CELERY_BROKER_URL = redis_server.url
     settings.DELIVERY_SWEEP_SECONDS = 1
-    monkeypatch.setattr(services, "_broker_quiet_until", 0.0)
+    monkeypatch.setattr(queueing, "_broker_quiet_until", 0.0)
     previous = app.conf.broker_url
     app.conf.broker_url = redis_server.url
     app.close()
     yield redis_server
-    services._publisher_drop()
+    queueing._publisher_drop()
     app.close()
     app.conf.broker_url = previous
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from integrations import services
+from integrations import outbox, sending
 from integrations.models import Delivery, DeliveryAttempt
 from tests.integrations.conftest import make_endpoint
 from tests.integrations.test_endpoints_api import make_delivery
@@ -32,12 +32,12 @@ def test_a_replay_from_the_admin_counts_on_from_the_earlier_attempts(operator, f
         {"action": "replay", "_selected_action": [failed_three_times.pk]},
     )
 
-    sent = services.delivery_send(delivery_id=failed_three_times.pk)
+    sent = sending.delivery_send(delivery_id=failed_three_times.pk)
 
     assert sent.status == Delivery.Status.DELIVERED
     assert sent.attempt_count == sent.attempts.count() == 4
 
 
 def test_a_replay_keeps_the_count_until_the_next_attempt(failed_three_times):
-    replayed = services.delivery_replay(delivery_id=failed_three_times.pk)
+    replayed = outbox.delivery_replay(delivery_id=failed_three_times.pk)
     assert (replayed.status, replayed.attempt_count) == (Delivery.Status.PENDING, 3)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
 from tests.integrations.receiver import Answer, Receiver
@@ -20,12 +20,12 @@ def test_short_retry_after_waits_do_not_use_up_the_retries(provider, crew, servi
         delivery = Delivery.objects.get()
         now = timezone.now()
         for _ in range(30):
-            sent = services.delivery_send(delivery_id=delivery.pk, now=now)
+            sent = sending.delivery_send(delivery_id=delivery.pk, now=now)
             assert sent.status == Delivery.Status.PENDING
             assert sent.next_attempt_at == now + timedelta(seconds=10)
             now = sent.next_attempt_at
 
-        delivered = services.delivery_send(delivery_id=delivery.pk, now=now)
+        delivered = sending.delivery_send(delivery_id=delivery.pk, now=now)
         assert delivered.status == Delivery.Status.DELIVERED
         assert delivered.attempts.count() == 31
     finally:
@@ -39,9 +39,7 @@ def test_it_stops_at_the_end_of_the_window_whatever_the_receiver_asks(provider, 
         make_referral(crew, service)
         delivery = Delivery.objects.get()
         start = now = timezone.now()
-        while (
-            sent := services.delivery_send(delivery_id=delivery.pk, now=now)
-        ).status == "pending":
+        while (sent := sending.delivery_send(delivery_id=delivery.pk, now=now)).status == "pending":
             assert sent.next_attempt_at <= start + timedelta(hours=24)
             now = sent.next_attempt_at
         assert sent.status == Delivery.Status.FAILED

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery
 from referrals.models import Referral
 from tests.integrations.conftest import make_endpoint, make_referral
@@ -24,9 +24,9 @@ def test_it_leaves_deliveries_that_are_not_due_yet(crew, service, provider, rece
     make_endpoint(provider, url=receiver.url)
     make_referral(crew, service)
     Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(minutes=5))
-    assert services.deliveries_send_due() == 0
+    assert sending.deliveries_send_due() == 0
     assert receiver.received == []
-    assert services.deliveries_send_due(now=timezone.now() + timedelta(minutes=6)) == 1
+    assert sending.deliveries_send_due(now=timezone.now() + timedelta(minutes=6)) == 1
     assert len(receiver.received) == 1
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from standardwebhooks import Webhook
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery, Endpoint
 from tests.integrations.conftest import make_referral
 from tests.integrations.receiver import Receiver
@@ -49,7 +49,7 @@ def test_the_receiver_verifies_with_the_secret_it_was_given(crew, provider, serv
         make_referral(crew, service)
         delivery = Delivery.objects.get(endpoint=endpoint)
 
-        sent = services.delivery_send(delivery_id=delivery.pk)
+        sent = sending.delivery_send(delivery_id=delivery.pk)
 
         assert sent.status == Delivery.Status.DELIVERED
         (request,) = receiver.received

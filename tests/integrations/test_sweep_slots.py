@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app
-from integrations import services, tasks
+from integrations import queueing, sending, tasks
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
 
@@ -21,14 +21,14 @@ def broker(settings, monkeypatch):
     settings.CELERY_BROKER_URL = BROKER
     settings.DELIVERY_ENDPOINT_CONCURRENCY = 2
     settings.DELIVERY_SWEEP_SECONDS = 5
-    monkeypatch.setattr(services, "_broker_quiet_until", 0.0)
+    monkeypatch.setattr(queueing, "_broker_quiet_until", 0.0)
     previous = app.conf.broker_url
     app.conf.broker_url = BROKER
     app.close()
     with app.connection_for_read(BROKER) as conn:
         conn.default_channel.queue_purge("deliveries")
     yield
-    services._publisher_drop()
+    queueing._publisher_drop()
     app.conf.broker_url = previous
     app.close()
 
@@ -53,7 +53,7 @@ def backlog(crew, service, provider, receiver):
 
 
 def test_it_queues_no_more_than_the_endpoints_free_send_slots(broker, backlog):
-    assert services.deliveries_enqueue_due() == 2
+    assert queueing.deliveries_enqueue_due() == 2
     assert _take_queued() == backlog[:2]
 
 
@@ -61,27 +61,27 @@ def test_it_counts_a_send_in_flight_against_the_slots(broker, backlog):
     Delivery.objects.filter(pk=backlog[0]).update(
         locked_until=timezone.now() + timedelta(minutes=1)
     )
-    services.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
     assert _take_queued() == [backlog[1]]
 
 
 def test_it_does_not_queue_again_what_a_queued_task_has_yet_to_send(broker, backlog):
-    services.deliveries_enqueue_due()
-    services.deliveries_enqueue_due()
-    services.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
     assert _take_queued() == backlog[:2]
 
 
 def test_it_queues_again_when_a_lost_tasks_lease_runs_out(broker, backlog):
-    services.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
     _take_queued()  # lost: no worker ever runs them
 
-    services.deliveries_enqueue_due(now=timezone.now() + timedelta(seconds=11))
+    queueing.deliveries_enqueue_due(now=timezone.now() + timedelta(seconds=11))
     assert _take_queued() == backlog[:2]
 
 
 def test_it_queues_the_endpoints_next_delivery_when_a_send_finishes(broker, backlog, receiver):
-    services.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
     first, second = _take_queued()
     tasks.deliver(first)
     assert len(receiver.received) == 1
@@ -89,13 +89,13 @@ def test_it_queues_the_endpoints_next_delivery_when_a_send_finishes(broker, back
 
 
 def test_it_drains_a_backlog_with_no_task_that_finds_nothing_to_send(broker, backlog, receiver):
-    services.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
     tasks_run = 0
     while queued := _take_queued():
         for delivery_id in queued:
             tasks.deliver(delivery_id)
             tasks_run += 1
-        services.deliveries_enqueue_due()  # beat keeps sweeping meanwhile
+        queueing.deliveries_enqueue_due()  # beat keeps sweeping meanwhile
 
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
     assert len(receiver.received) == 10
@@ -105,12 +105,12 @@ def test_it_drains_a_backlog_with_no_task_that_finds_nothing_to_send(broker, bac
 def test_it_leaves_a_task_that_found_its_endpoint_busy_to_the_next_finished_send(
     broker, backlog, receiver
 ):
-    services.deliveries_enqueue_due()
+    queueing.deliveries_enqueue_due()
     first, second = _take_queued()
     # Another sender (the task queued after a create commits) took the endpoint's two slots.
     later = timezone.now() + timedelta(minutes=1)
     Delivery.objects.filter(pk__in=backlog[8:]).update(locked_until=later)
-    assert services.delivery_send(delivery_id=first, queue_next=True) is None
+    assert sending.delivery_send(delivery_id=first, queue_next=True) is None
     Delivery.objects.filter(pk__in=backlog[8:]).update(locked_until=None)
 
     tasks.deliver(second)

@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
-from integrations import services, tasks
+from integrations import queueing, tasks
 from integrations.models import Delivery
 from tests.chaos.harness import database_url
 from tests.integrations.conftest import make_endpoint
@@ -68,7 +68,7 @@ def worker_log(settings):
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
-                services._publisher_drop()
+                queueing._publisher_drop()
                 app.close()
                 app.conf.broker_url = previous
 

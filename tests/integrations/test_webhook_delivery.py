@@ -6,14 +6,14 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from integrations import services
+from integrations import sending
 from integrations.models import Delivery, DeliveryAttempt
 from tests.integrations.conftest import PATIENT_DETAILS, make_endpoint, make_referral
 from tests.integrations.receiver import Answer, Receiver
 
 
 def _send(delivery, now=None):
-    return services.delivery_send(delivery_id=delivery.pk, now=now)
+    return sending.delivery_send(delivery_id=delivery.pk, now=now)
 
 
 @pytest.fixture

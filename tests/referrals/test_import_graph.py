@@ -109,5 +109,12 @@ def test_it_finds_a_circle_when_there_is_one():
 
 def test_the_delivery_outbox_and_its_tasks_never_import_the_referral_services():
     graph = _graph()
-    for module in ("integrations.services", "integrations.tasks", "integrations.transports"):
+    for module in (
+        "integrations.outbox",
+        "integrations.sending",
+        "integrations.queueing",
+        "integrations.operator_alerts",
+        "integrations.tasks",
+        "integrations.transports",
+    ):
         assert "referrals.services" not in graph[module], module

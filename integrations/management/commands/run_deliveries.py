@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
-from integrations import services
+from integrations import sending
 from referrals.services import referrals_purge_by_policy, referrals_sweep
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if once:
             referrals_purge_by_policy()
             expired = referrals_sweep()
-            sent = services.deliveries_send_due()
+            sent = sending.deliveries_send_due()
             self.stdout.write(f"{sent} deliveries attempted, {expired} referrals expired")
             return
         self._loop(max(1, threads))
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         def send(delivery_id: int) -> None:
             close_old_connections()
             try:
-                services.delivery_send(delivery_id=delivery_id)
+                sending.delivery_send(delivery_id=delivery_id)
             except Exception:
                 # The claim's lease runs out and the delivery is tried again: nothing is lost.
                 logger.exception("sending delivery %s failed unexpectedly", delivery_id)
@@ -87,7 +87,7 @@ class Command(BaseCommand):
                         busy = set(in_flight)
                     free = threads - len(busy)
                     if free > 0:
-                        for delivery_id in services.deliveries_due(limit=free + len(busy)):
+                        for delivery_id in sending.deliveries_due(limit=free + len(busy)):
                             if delivery_id in busy or submitted >= free:
                                 continue
                             with lock:
