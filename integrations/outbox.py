@@ -18,7 +18,7 @@ from django.utils import timezone
 from config.errors import Conflict, DomainError
 from integrations.fhir import message_bundle, referral_api_url
 from integrations.models import Delivery, Endpoint
-from integrations.queueing import enqueue_after_commit
+from integrations.queueing import enqueue_after_commit, queued_mark
 
 
 def _recipients(event) -> list[Any]:
@@ -83,6 +83,7 @@ def _build(*, endpoint: Endpoint, event_type: str, payload: dict, event, now: da
         message_id=message_id,
         payload=payload,
         next_attempt_at=now,
+        queued_until=queued_mark(now),
     )
 
 
@@ -182,13 +183,9 @@ def delivery_replay(*, delivery_id: int) -> Delivery:
         delivery.next_attempt_at = now
         delivery.locked_until = None
         delivery.failed_at = None
+        delivery.queued_until = queued_mark(now)
         delivery.save(
-            update_fields=[
-                "status",
-                "next_attempt_at",
-                "locked_until",
-                "failed_at",
-            ]
+            update_fields=["status", "next_attempt_at", "locked_until", "failed_at", "queued_until"]
         )
         enqueue_after_commit([delivery.pk])
     return delivery

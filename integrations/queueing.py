@@ -37,10 +37,19 @@ def _queued_lease() -> timedelta:
     return timedelta(seconds=max(10, 2 * settings.DELIVERY_SWEEP_SECONDS))
 
 
+def queued_mark(now: datetime) -> datetime | None:
+    """queued_until for a delivery written now and published after commit (None without a
+    broker). Marked in the same write, so until its task runs neither a finished send nor the
+    sweep queues it a second time; if publishing fails, the mark is taken off again."""
+    return now + _queued_lease() if settings.CELERY_BROKER_URL else None
+
+
 def enqueue_after_commit(delivery_ids: list[int]) -> None:
+    """Publish the deliveries' tasks once the transaction that wrote them (marked with
+    queued_mark) commits."""
     if not delivery_ids or not settings.CELERY_BROKER_URL:
         return  # embedded mode: the run_deliveries loop finds them due within a second
-    transaction.on_commit(lambda: _enqueue(delivery_ids), robust=True)
+    transaction.on_commit(lambda: _enqueue_marked(delivery_ids), robust=True)
 
 
 DELIVER_TASK = "integrations.deliver"  # integrations/tasks.py: deliver

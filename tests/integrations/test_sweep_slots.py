@@ -49,7 +49,21 @@ def backlog(crew, service, provider, receiver):
     make_endpoint(provider, url=receiver.url)
     for _ in range(10):
         make_referral(crew, service)
+    # Their tasks were lost (e.g. the broker restarted) and their queued marks ran out.
+    Delivery.objects.update(queued_until=None)
     return list(Delivery.objects.order_by("id").values_list("id", flat=True))
+
+
+def test_it_marks_a_delivery_queued_as_it_is_written_so_nothing_queues_it_twice(
+    broker, crew, service, provider, receiver
+):
+    make_endpoint(provider, url=receiver.url)
+    make_referral(crew, service)
+    delivery = Delivery.objects.get()
+    assert delivery.queued_until is not None  # its own task is published after commit
+
+    assert queueing.deliveries_enqueue_due() == 0
+    assert _take_queued() == []
 
 
 def test_it_queues_no_more_than_the_endpoints_free_send_slots(broker, backlog):
