@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from directory.models import OpeningException
-from tests.directory.test_admin import SERVICES, browser, change_form_data
+from tests.directory.admin_forms import SERVICES, browser, change_form_data
 from tests.factories import ServiceFactory
 
 
@@ -54,18 +54,6 @@ def test_it_accepts_either_choice_alone(service):
 
 
 # --- in the admin -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_partner(partner):
-    partner.is_staff = True
-    partner.save(update_fields=["is_staff"])
-    return partner
-
-
-@pytest.fixture
-def own_service(provider):
-    return ServiceFactory(organisation=provider, name="Alpha Falls Team")
 
 
 def test_it_offers_a_new_dated_exception_with_nothing_ticked(staff_partner, own_service):

@@ -16,10 +16,10 @@ from directory.models import (
     ServiceSearchEntry,
     WeeklyWindow,
 )
+from tests.directory.admin_forms import capacity_list_data, change_form_data
 from tests.directory.search_helpers import place_service
-from tests.directory.test_admin import capacity_list_data, change_form_data
 from tests.directory.test_import_services import HEADER, row
-from tests.factories import ServiceFactory, borough, category
+from tests.factories import borough, category
 
 SERVICES = "/admin/directory/service/"
 
@@ -36,18 +36,6 @@ def check_failing() -> tuple[str, str]:
     with pytest.raises(CommandError) as raised:
         call_command("check_search_index", stdout=out)
     return out.getvalue(), str(raised.value)
-
-
-@pytest.fixture
-def staff_partner(partner):
-    partner.is_staff = True
-    partner.save(update_fields=["is_staff"])
-    return partner
-
-
-@pytest.fixture
-def own_service(provider):
-    return ServiceFactory(organisation=provider, name="Alpha Falls Team")
 
 
 @pytest.fixture
