@@ -1,9 +1,10 @@
 """The chaos suite's real processes and load: each started and stopped by this test, by pid.
 
-A switchable receiver (in a thread of the test process), gunicorn with two workers, the
-README's Celery worker and beat, the embedded run_deliveries loop, a redis-server of the
-test's own, and a crew client that creates referrals over HTTP the way an ePCR does (one
-Idempotency-Key per referral, the same key again after a dropped connection or a 5xx).
+The partner's switchable receiver (receiver.py, in a thread of the test process), gunicorn
+with two workers, the README's Celery worker and beat, the embedded run_deliveries loop, a
+redis-server of the test's own, and a crew client that creates referrals over HTTP the way an
+ePCR does (one Idempotency-Key per referral, the same key again after a dropped connection or
+a 5xx).
 """
 
 from __future__ import annotations
@@ -22,17 +23,16 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
+from tests.chaos.receiver import SwitchableReceiver  # noqa: F401 (the suite's partner)
 from tests.integrations.production import ROOT, readme_commands
 
 BIN = Path(sys.executable).parent
 # The ports of this suite (HTTP 8191-8199, Redis 6401-6409): fixed, so a leftover is visible.
-RECEIVER_PORT = int(os.environ.get("CHAOS_RECEIVER_PORT", "8191"))
 WEB_PORT = int(os.environ.get("CHAOS_WEB_PORT", "8192"))
 REDIS_PORT = int(os.environ.get("CHAOS_REDIS_PORT", "6401"))
 # 1,000 referrals per scenario unless CI's time asks for fewer; each table prints the count.
@@ -55,84 +55,6 @@ def eventually(check, *, within: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within:g} s: {what}")
         time.sleep(0.2)
-
-
-# --- the partner's receiver ------------------------------------------------------------
-
-
-@dataclass
-class Hit:
-    at: float
-    webhook_id: str
-    referral_id: str
-    answered: int | None  # None: hung up without an answer
-
-
-class SwitchableReceiver:
-    """A webhook receiver whose answer the test switches: 200, 503, 410, 429 or "hang".
-
-    `per_message`: answer this way only to each message's first request, 200 after.
-    """
-
-    def __init__(self, port: int = RECEIVER_PORT) -> None:
-        self.mode: int | str = 200
-        self.retry_after = "3"
-        self.per_message = False
-        self.hits: list[Hit] = []
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                webhook_id = self.headers.get("webhook-id", "")
-                try:
-                    referral_id = json.loads(body)["data"]["referral_id"]
-                except (ValueError, KeyError, TypeError):
-                    referral_id = ""
-                with receiver._lock:
-                    mode = receiver.mode
-                    if receiver.per_message and any(
-                        h.webhook_id == webhook_id for h in receiver.hits
-                    ):
-                        mode = 200
-                    hit = Hit(time.monotonic(), webhook_id, referral_id, None)
-                    receiver.hits.append(hit)
-                if mode == "hang":
-                    receiver._closing.wait(120)
-                    return
-                hit.answered = int(mode)
-                self.send_response(hit.answered)
-                if hit.answered in (429, 503) and receiver.retry_after:
-                    self.send_header("Retry-After", receiver.retry_after)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def snapshot(self) -> list[Hit]:
-        with self._lock:
-            return list(self.hits)
-
-    def delivered_webhook_ids(self) -> Counter:
-        """webhook-id -> how many times it was answered 200 (more than once: a duplicate)."""
-        return Counter(h.webhook_id for h in self.snapshot() if h.answered == 200)
-
-    def close(self) -> None:
-        self._closing.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # --- processes -------------------------------------------------------------------------
