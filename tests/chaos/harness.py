@@ -26,10 +26,9 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 
 from tests.chaos.receiver import SwitchableReceiver  # noqa: F401 (the suite's partner)
-from tests.integrations.production import ROOT, readme_commands
+from tests.integrations.production import ROOT, database_url, readme_commands
 
 BIN = Path(sys.executable).parent
 # The ports of this suite (HTTP 8191-8199, Redis 6401-6409): fixed, so a leftover is visible.
@@ -39,13 +38,6 @@ REDIS_PORT = int(os.environ.get("CHAOS_REDIS_PORT", "6401"))
 REFERRALS = int(os.environ.get("CHAOS_REFERRALS", "1000"))
 # 2880: the 24 h retry window passes in 30 s, two days of back-off in a minute.
 TIME_SCALE = 2880
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
 
 
 def eventually(check, *, within: float, what: str) -> None:

@@ -2,14 +2,58 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for the processes a test starts beside it."""
+    db = connection.settings_dict
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str], *options: str) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """A `celery -A config worker` process of the test's own (with `options`), its output in a
+    log file; stopped by pid when the block ends (TERM, then KILL of its process group), and
+    its log's end printed if it holds a traceback (pytest shows it when the test fails)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = Path(tmp) / "worker.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", *options,
+                 "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
+                cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                yield process, log_path
+            finally:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+        output = log_path.read_text(errors="replace")
+        if "Traceback" in output:
+            print(output[-5000:])
 
 
 def readme_commands() -> dict[str, list[str]]:

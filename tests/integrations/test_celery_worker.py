@@ -5,10 +5,6 @@ database is PostgreSQL: the worker is another process and must see the test data
 """
 
 import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +17,7 @@ from config.celery import app
 from integrations import queueing, tasks
 from integrations.models import Delivery
 from tests.integrations.conftest import answer, make_endpoint, make_referral
+from tests.integrations.production import celery_worker, database_url
 from tests.integrations.receiver import Receiver
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
@@ -32,13 +29,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker needs a shared DB"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -58,32 +48,13 @@ def broker(settings):
 @pytest.fixture
 def worker(broker):
     env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker,
         "OUTBOUND_ALLOW_PRIVATE": "true",
         "DB_CONN_MAX_AGE": "0",
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = Path(tmp) / "worker.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-                 "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            try:
-                yield process
-            finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        output = log_path.read_text(errors="replace")
-    if "Traceback" in output:
-        print(output[-5000:])  # shown by pytest when the test fails
+    with celery_worker(env, "--pool=solo") as (process, _log):
+        yield process
 
 
 def _eventually(check, *, within: float = 60.0):

@@ -23,7 +23,13 @@ from config.celery import app
 from integrations import queueing
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint, make_referral
-from tests.integrations.production import ROOT, RedisServer, free_port, readme_commands
+from tests.integrations.production import (
+    ROOT,
+    RedisServer,
+    database_url,
+    free_port,
+    readme_commands,
+)
 from tests.integrations.receiver import Receiver
 
 pytestmark = [
@@ -36,13 +42,6 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def readme_processes(broker):
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker.url,
         "OUTBOUND_ALLOW_PRIVATE": "true",
         "DELIVERY_SWEEP_SECONDS": "1",

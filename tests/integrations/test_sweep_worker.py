@@ -6,10 +6,6 @@ test_celery_worker.py does.
 """
 
 import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +16,8 @@ from django.utils import timezone
 from config.celery import app
 from integrations import queueing, tasks
 from integrations.models import Delivery
-from tests.chaos.harness import database_url
 from tests.integrations.conftest import make_endpoint
+from tests.integrations.production import celery_worker, database_url
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,32 +41,18 @@ def worker_log(settings):
         for queue in app.amqp.queues:
             conn.default_channel.queue_purge(queue)  # tasks left by an earlier run
     env = {
-        **os.environ,
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": BROKER_URL,
         "OUTBOUND_ALLOW_PRIVATE": "true",
         "DELIVERY_ENDPOINT_CONCURRENCY": "2",
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = Path(tmp) / "worker.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "4",
-                 "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-            try:
-                yield log_path
-            finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-                queueing._publisher_drop()
-                app.close()
-                app.conf.broker_url = previous
+    try:
+        with celery_worker(env, "--concurrency", "4") as (_process, log_path):
+            yield log_path
+    finally:
+        queueing._publisher_drop()
+        app.close()
+        app.conf.broker_url = previous
 
 
 def _eventually(check, *, within: float = 60.0):
