@@ -22,7 +22,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 
 from django.conf import settings
@@ -277,7 +277,9 @@ class Load:
             began = time.monotonic()
             try:
                 status, answer = self._post(key, body)
-            except OSError:
+            except (OSError, HTTPException):
+                # The connection broke before the whole answer came (refused, reset, or cut
+                # mid-body by a killed worker: IncompleteRead): the device tries again.
                 status, answer = "dropped", {}
             with lock:
                 self.statuses[status] += 1
