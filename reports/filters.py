@@ -146,13 +146,18 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LONDON)
 
 
-def referrals_matching(filters: ReportFilters) -> QuerySet:
-    """The referrals a report covers, unordered: created within the dates, in the place."""
-    qs = Referral.objects.order_by()
+def created_within_dates(qs: QuerySet, filters: ReportFilters) -> QuerySet:
+    """Rows created within the report's London dates, both days whole."""
     if filters.date_from:
         qs = qs.filter(created_at__gte=local_midnight(filters.date_from))
     if filters.date_to:
         qs = qs.filter(created_at__lt=local_midnight(filters.date_to + timedelta(days=1)))
+    return qs
+
+
+def referrals_matching(filters: ReportFilters) -> QuerySet:
+    """The referrals a report covers, unordered: created within the dates, in the place."""
+    qs = created_within_dates(Referral.objects.order_by(), filters)
     if filters.ics:
         qs = qs.filter(service__location__borough__ics=filters.ics)
     if filters.borough:

@@ -22,7 +22,12 @@ from django.db.models.functions import Concat, TruncDay, TruncMonth, TruncWeek
 from config.errors import DomainError
 from directory.models import ICS, Category, SearchLog
 from referrals.models import AgeBand, DeclineReason, Status
-from reports.filters import LONDON, ReportFilters, local_midnight, referrals_matching
+from reports.filters import (
+    LONDON,
+    ReportFilters,
+    created_within_dates,
+    referrals_matching,
+)
 from reports.measures import (
     COUNT_COLUMNS,
     COUNTS,
@@ -235,11 +240,7 @@ def gap_report(*, filters: ReportFilters) -> list[dict[str, Any]]:
     (borough, category list); the few distinct lists are split in Python, which works the
     same on SQLite and PostgreSQL.
     """
-    qs = SearchLog.objects.order_by()
-    if filters.date_from:
-        qs = qs.filter(created_at__gte=local_midnight(filters.date_from))
-    if filters.date_to:
-        qs = qs.filter(created_at__lt=local_midnight(filters.date_to + timedelta(days=1)))
+    qs = created_within_dates(SearchLog.objects.order_by(), filters)
     if filters.ics:
         qs = qs.filter(borough__ics=filters.ics)
     if filters.borough:
