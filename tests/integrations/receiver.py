@@ -14,6 +14,7 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (until the receiver closes)
+    delay: float = 0.0  # seconds to think before answering
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Receiver:
                 if answer.hang:
                     receiver._closing.wait()
                     return
+                time.sleep(answer.delay)
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)

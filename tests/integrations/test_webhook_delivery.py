@@ -125,6 +125,19 @@ def test_it_waits_as_long_as_a_busy_receiver_asks(provider, crew, service, statu
         receiver.close()
 
 
+def test_it_counts_the_retry_after_wait_from_the_answer_not_from_the_send(provider, crew, service):
+    receiver = Receiver(Answer(429, {"Retry-After": "2"}, delay=0.5))
+    try:
+        make_endpoint(provider, url=receiver.url)
+        make_referral(crew, service)
+        sent = _send(Delivery.objects.get())
+        attempt = sent.attempts.get()
+        assert sent.next_attempt_at >= attempt.finished_at + timedelta(seconds=2)
+        assert sent.next_attempt_at >= attempt.at + timedelta(seconds=2.5)
+    finally:
+        receiver.close()
+
+
 def test_it_understands_retry_after_as_a_date_and_caps_it_at_a_day(provider, crew, service):
     receiver = Receiver(Answer(429, {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}))
     try:
