@@ -83,6 +83,9 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A sender holds the delivery until this time; another sender may take it after.
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Who holds it ("host:pid"), so a sender restarted on the same host can free at once
+    # what its killed predecessor held, rather than wait out the lease.
+    locked_by = models.CharField(max_length=100, blank=True, default="")
     # With a broker: a task for it was queued and has not run yet. Until this time the sweep
     # queues no other (it counts against the endpoint's send slots); a lost task only costs
     # the wait until then.

@@ -13,7 +13,9 @@ the next sweep or loop pass finds it due.
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -83,6 +85,44 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.OUTBOUND_TIMEOUT_SECONDS * 2 + 30)
 
 
+def _sender() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, just not ours to signal
+    return True
+
+
+def leases_of_dead_senders_release(*, now: datetime | None = None) -> int:
+    """Free the deliveries held by senders on this host whose process is gone; how many.
+
+    A sender killed mid-send (a crashed or restarted delivery loop or worker) holds its
+    deliveries, and its endpoint's send slots, until the lease runs out: 34 s to a minute
+    in which nothing reaches that partner. A sender on the same host can see the process
+    is gone and let the next one take them now. Other hosts' leases are left to run out.
+    """
+    now = now or timezone.now()
+    host = socket.gethostname()
+    held = Delivery.objects.filter(
+        status=Delivery.Status.PENDING, locked_until__gte=now, locked_by__startswith=f"{host}:"
+    )
+    dead = set()
+    for holder in held.values_list("locked_by", flat=True).distinct():
+        pid = holder.rpartition(":")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            dead.add(holder)
+    if not dead:
+        return 0
+    # Conditional on the holder: a delivery taken since by a live sender is not touched.
+    return held.filter(locked_by__in=dead).update(locked_until=None, locked_by="")
+
+
 # --- sending ---------------------------------------------------------------------------
 
 
@@ -126,6 +166,7 @@ def _claim(*, delivery_id: int, now: datetime) -> datetime | None:
             # Conditional UPDATE: of two senders racing for one delivery, exactly one sees 1.
             claimed = pending_due.update(
                 locked_until=lease_until,
+                locked_by=_sender(),
                 queued_until=None,
                 attempt_count=F("attempt_count") + 1,
                 retry_until=Coalesce(F("retry_until"), Value(now + retry_window())),
@@ -244,7 +285,7 @@ def delivery_send(
         )
     )
 
-    changes: dict[str, Any] = {"locked_until": None}
+    changes: dict[str, Any] = {"locked_until": None, "locked_by": ""}
     failed = False
     if outcome.ok:
         changes.update(status=Delivery.Status.DELIVERED, delivered_at=now, last_error="")

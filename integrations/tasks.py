@@ -18,6 +18,8 @@ def deliver(delivery_id: int) -> None:
 def sweep() -> int:
     """Beat: queue due deliveries into each endpoint's free send slots.
 
-    This is what makes a lost task, a killed worker or a restarted broker only a delay.
+    This is what makes a lost task, a killed worker or a restarted broker only a delay;
+    a killed worker's sends on this host are freed first, rather than at their lease's end.
     """
+    sending.leases_of_dead_senders_release()
     return queueing.deliveries_enqueue_due()

@@ -56,6 +56,7 @@ class Command(BaseCommand):
         lock = threading.Lock()
         last_expiry = 0.0
         last_purge = 0.0
+        last_release = 0.0
 
         def send(delivery_id: int) -> None:
             close_old_connections()
@@ -83,6 +84,10 @@ class Command(BaseCommand):
                     if time.monotonic() - last_purge >= settings.PATIENT_DETAILS_PURGE_SECONDS:
                         referrals_purge_by_policy()
                         last_purge = time.monotonic()
+                    if time.monotonic() - last_release >= settings.DELIVERY_SWEEP_SECONDS:
+                        # What a killed loop before this one held goes now, not at its lease.
+                        sending.leases_of_dead_senders_release()
+                        last_release = time.monotonic()
                     with lock:
                         busy = set(in_flight)
                     free = threads - len(busy)
