@@ -193,6 +193,11 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             extra=extra,
         )
 
+    # The partner's clocks start when the service can take the patient: one sent at 07:40 to a
+    # service opening at 08:00 must not expire, or escalate, before anyone there could read it.
+    takes_from = fit.hours.takes_from
+    clock_from = max(now, takes_from) if takes_from is not None else now
+
     # No savepoint of its own: the API and the page call this inside idempotent_response's
     # transaction, and a refusal here rolls that whole transaction back anyway (the key
     # too), so SAVEPOINT and RELEASE would be two round trips that buy nothing.
@@ -237,9 +242,9 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             age_band=age_band_for(age),
             patient_borough=borough,
             holds_slot=holds_slot,
-            acknowledge_due_at=now + timedelta(minutes=service.acknowledge_within_minutes),
-            answer_due_at=now + timedelta(minutes=service.answer_within_minutes),
-            escalate_due_at=now + escalation_delay(data["urgency"]),
+            acknowledge_due_at=clock_from + timedelta(minutes=service.acknowledge_within_minutes),
+            answer_due_at=clock_from + timedelta(minutes=service.answer_within_minutes),
+            escalate_due_at=clock_from + escalation_delay(data["urgency"]),
         )
         event = ReferralEvent.objects.create(
             referral=referral,

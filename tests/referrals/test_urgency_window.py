@@ -31,6 +31,22 @@ def test_it_accepts_a_within_4h_referral_to_a_service_opening_in_20_minutes(crew
     assert referral.status == "sent"
 
 
+def test_the_partners_clocks_start_when_the_service_opens_not_when_the_crew_sends(crew, opens_at_8):
+    referral = _refer(crew, opens_at_8, "within_4h", WEDNESDAY_0740)
+    at_8 = WEDNESDAY_0740.replace(hour=8, minute=0)
+    assert referral.acknowledge_due_at == at_8 + timedelta(minutes=30)
+    assert referral.answer_due_at == at_8 + timedelta(minutes=120)
+    assert referral.escalate_due_at > at_8
+
+    # Ten minutes after opening, nobody has missed anything: the sweep leaves it open.
+    services.referrals_sweep(now=at_8 + timedelta(minutes=10))
+    referral.refresh_from_db()
+    assert referral.status == "sent"
+    services.referrals_sweep(now=at_8 + timedelta(minutes=121))
+    referral.refresh_from_db()
+    assert referral.status == "expired"
+
+
 def test_it_refuses_a_within_1h_referral_to_a_service_opening_in_3_hours(crew, opens_at_8):
     at_0500 = WEDNESDAY_0740.replace(hour=5, minute=0)
     with pytest.raises(DomainError) as refused:
