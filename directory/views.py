@@ -217,6 +217,10 @@ def _search_error_to_form(form: SearchForm, error: DomainError) -> None:
         field = "postcode" if name in {"lat", "lon"} else name
         if field not in SEARCH_FIELDS:
             continue
+        if form.has_error(field):
+            # The form's own check already named this field (a made-up choice).
+            placed = True
+            continue
         message = " ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
         if field == "postcode":
             message = {
@@ -232,9 +236,8 @@ def _search_error_to_form(form: SearchForm, error: DomainError) -> None:
                 )
         elif field == "age":
             message = "Age must be a whole number of years, for example 78"
-        if not form.has_error(field):
-            form.add_error(field, message)
-            placed = True
+        form.add_error(field, message)
+        placed = True
     if not placed:
         form.add_error(None, error.message)
 
