@@ -13,12 +13,12 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError, login_locked_out
+from config.pagination import PageNumberPagination
 from directory import permissions
 from directory.models import Capacity, Category, Service
 from directory.search import (

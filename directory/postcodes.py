@@ -25,11 +25,8 @@ from directory.models import Borough, Postcode, PostcodeArea
 logger = logging.getLogger(__name__)
 
 # The UK format (BS 7666), plus the special GIR 0AA. Outward code, space, inward code.
-_POSTCODE = re.compile(
-    r"^(GIR ?0AA"
-    r"|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?)"
-    r" ?[0-9][ABD-HJLNP-UW-Z]{2})$"
-)
+_OUTWARD_CODE = r"[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?)"
+_POSTCODE = re.compile(rf"^(GIR ?0AA|{_OUTWARD_CODE} ?[0-9][ABD-HJLNP-UW-Z]{{2}})$")
 
 
 def normalise_postcode(raw: str) -> str | None:
@@ -38,6 +35,16 @@ def normalise_postcode(raw: str) -> str | None:
     if not 5 <= len(compact) <= 7 or not _POSTCODE.match(compact):
         return None
     return f"{compact[:-3]} {compact[-3:]}"
+
+
+# The outward code alone ("SE1", "sw1a"): half a postcode, as people type when unsure.
+_OUTWARD = re.compile(rf"^{_OUTWARD_CODE}$")
+
+
+def outward_code_only(raw: str) -> str | None:
+    """'se1 ' -> 'SE1' when only a postcode's first half was typed; else None."""
+    compact = re.sub(r"\s+", "", (raw or "").upper())
+    return compact if _OUTWARD.match(compact) else None
 
 
 def postcode_district(postcode: str) -> str:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import DomainError
 from directory import permissions
 from directory.models import Capacity, Category, Service, Sex
+from directory.postcodes import outward_code_only
 from directory.search import (
     SearchQuery,
     search_log_record,
@@ -216,17 +217,27 @@ def _search_error_to_form(form: SearchForm, error: DomainError) -> None:
         field = "postcode" if name in {"lat", "lon"} else name
         if field not in SEARCH_FIELDS:
             continue
+        if form.has_error(field):
+            # The form's own check already named this field (a made-up choice).
+            placed = True
+            continue
         message = " ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
         if field == "postcode":
             message = {
                 "invalid_postcode": "Enter a real postcode, for example SE1 7EH",
                 "unknown_postcode": "We do not know this postcode: check it, or use your location",
             }.get(error.code, message)
+            outward = outward_code_only(form.data.get("postcode", ""))
+            if error.code == "invalid_postcode" and outward:
+                # A real district, so "real postcode" would mislead: say what is missing.
+                message = (
+                    f"Enter the whole postcode, not just {outward}, for example SE1 7EH, "
+                    "or use your location"
+                )
         elif field == "age":
             message = "Age must be a whole number of years, for example 78"
-        if not form.has_error(field):
-            form.add_error(field, message)
-            placed = True
+        form.add_error(field, message)
+        placed = True
     if not placed:
         form.add_error(None, error.message)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
+from config.pagination import PageNumberPagination
 from directory.models import Organisation
 from directory.permissions import RolePermission, can_manage_endpoints
 from integrations import endpoints, outbox

@@ -14,10 +14,10 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.pagination import PageNumberPagination
 from directory import permissions
 from directory.models import Sex
 from directory.postcodes import normalise_postcode

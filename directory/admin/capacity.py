@@ -12,7 +12,7 @@ from django.db import transaction
 
 from config.errors import DomainError
 from directory.models import Service
-from directory.services import SETTABLE_STATUSES, capacity_set
+from directory.services import CAPACITY_MAX_SLOTS, SETTABLE_STATUSES, capacity_set
 
 # Written only by capacity_set, never by a plain save of the admin form.
 CAPACITY_FIELDS = {
@@ -33,6 +33,13 @@ def capacity_errors(form: forms.ModelForm) -> None:
     status = form.cleaned_data.get("capacity_status")
     if status not in SETTABLE_STATUSES:
         form.add_error("capacity_status", "Choose green, amber or red to report capacity.")
+    slots = form.cleaned_data.get("capacity_slots")
+    # The model field takes any positive number; capacity_set's bound is the one that holds,
+    # and a refusal found only at save time would leave the admin's transaction broken.
+    if slots is not None and slots > CAPACITY_MAX_SLOTS:
+        form.add_error(
+            "capacity_slots", f"Slots left must be a whole number, 0 to {CAPACITY_MAX_SLOTS}."
+        )
 
 
 class ServiceCapacityListForm(forms.ModelForm):

@@ -143,6 +143,12 @@ class ServiceForm(forms.ModelForm):
         organisation, location = cleaned.get("organisation"), cleaned.get("location")
         if organisation and location and location.organisation_id != organisation.pk:
             self.add_error("location", "Choose one of this organisation's sites.")
+        # The database's age-range constraint would say only its own name; say which box.
+        youngest, oldest = cleaned.get("min_age"), cleaned.get("max_age")
+        if youngest is not None and oldest is not None and oldest < youngest:
+            self.add_error(
+                "max_age", f"The highest age must be at least the lowest age ({youngest})."
+            )
         capacity_errors(self)
         return cleaned
 

@@ -139,6 +139,21 @@ def test_it_saves_a_partners_edit_of_their_own_service(staff_partner, own_servic
     assert own_service.min_age == 65
 
 
+def test_it_says_which_age_is_wrong_when_the_youngest_is_above_the_oldest(
+    staff_partner, own_service
+):
+    answer = browser(staff_partner).post(
+        f"{SERVICES}{own_service.pk}/change/",
+        change_form_data(own_service, min_age="50", max_age="20"),
+    )
+    assert answer.status_code == 200  # the form again
+    page = answer.content.decode()
+    assert "The highest age must be at least the lowest age (50)." in page
+    assert "service_age_range_ordered" not in page
+    own_service.refresh_from_db()
+    assert (own_service.min_age, own_service.max_age) != (50, 20)
+
+
 def test_it_lets_a_partner_add_a_service_at_their_own_site(staff_partner, own_service):
     service = Service(
         organisation=own_service.organisation, location=own_service.location, name="New"

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from directory.models import Capacity, Service, WeeklyWindow
+from directory.services import CAPACITY_MAX_SLOTS
 from tests.directory.admin_forms import SERVICES, browser, capacity_list_data, change_form_data
 
 # --- capacity from the list ------------------------------------------------------------
@@ -57,6 +58,35 @@ def test_it_leaves_capacity_alone_when_other_fields_change(operator, own_service
     assert own_service.name == "Renamed"
     assert own_service.capacity_updated_at == set_at
     assert own_service.capacity_updated_by is None
+
+
+def test_it_refuses_slots_past_the_limit_on_the_change_form_and_saves_nothing(
+    staff_partner, own_service
+):
+    answer = browser(staff_partner).post(
+        f"{SERVICES}{own_service.pk}/change/",
+        change_form_data(own_service, name="Renamed", capacity_slots=CAPACITY_MAX_SLOTS + 1),
+    )
+    assert answer.status_code == 200  # the form again, with the error on the slots
+    assert f"Slots left must be a whole number, 0 to {CAPACITY_MAX_SLOTS}" in (
+        answer.content.decode()
+    )
+    own_service.refresh_from_db()
+    assert own_service.name == "Alpha Falls Team"
+    assert own_service.capacity_slots != CAPACITY_MAX_SLOTS + 1
+
+
+def test_it_refuses_slots_past_the_limit_from_the_list(staff_partner, own_service):
+    answer = browser(staff_partner).post(
+        SERVICES,
+        capacity_list_data(
+            [own_service], **{str(own_service.pk): ("AMBER", CAPACITY_MAX_SLOTS + 1)}
+        ),
+    )
+    assert answer.status_code == 200  # the list again, with the error
+    assert "Slots left must be a whole number" in answer.content.decode()
+    own_service.refresh_from_db()
+    assert own_service.capacity_status == Capacity.GREEN
 
 
 # --- hours inline ----------------------------------------------------------------------

@@ -60,6 +60,23 @@ def test_it_shows_a_postcode_error_by_the_field_and_keeps_what_was_typed(as_user
     assert 'value="70"' in page
 
 
+def test_it_asks_for_the_whole_postcode_when_only_its_first_half_is_typed(as_user, crew, db):
+    answer = _search(as_user(crew), postcode="se1")
+    page = answer.content.decode()
+    assert answer.status_code == 400
+    assert '<a href="#id_postcode">Enter the whole postcode, not just SE1' in page
+    assert "Enter a real postcode" not in page
+
+
+def test_it_names_a_made_up_choice_once_by_its_field(as_user, crew, postcode):
+    answer = _search(as_user(crew), sex="f", within="soon")
+    page = answer.content.decode()
+    assert answer.status_code == 400
+    assert '<a href="#id_sex">' in page
+    assert '<a href="#id_within">' in page
+    assert "sex: Must be one of" not in page  # the API's wording, said a second time
+
+
 def test_it_asks_for_a_postcode_or_location(as_user, crew, db):
     answer = _search(as_user(crew), postcode="")
     assert answer.status_code == 400
