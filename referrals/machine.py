@@ -172,13 +172,14 @@ def _apply(
     return written
 
 
-def emit(event: ReferralEvent) -> None:
+def emit(event: ReferralEvent, *, endpoints: list | None = None) -> None:
     """Tell the parties of an event: the one call from referrals into the integrations app.
 
     The outbox row is written in the caller's transaction: the event and its delivery
-    commit together or not at all.
+    commit together or not at all. `endpoints`: the recipients' endpoints when the caller
+    has read them already (see deliveries_create_for_event).
     """
-    deliveries_create_for_event(event=event)
+    deliveries_create_for_event(event=event, endpoints=endpoints)
 
 
 def referrals_escalate_overdue(*, now: datetime | None = None) -> int:
