@@ -18,6 +18,7 @@ from django.utils import timezone
 from config.errors import Conflict, DomainError
 from directory import permissions
 from directory.services import service_slot_return
+from integrations.models import Endpoint
 from integrations.outbox import deliveries_create_for_event
 from referrals.machine_table import ANSWERER, SYSTEM, TRANSITIONS, Input, Transition, overdue_q
 from referrals.models import Referral, ReferralEvent, Status
@@ -172,7 +173,7 @@ def _apply(
     return written
 
 
-def emit(event: ReferralEvent, *, endpoints: list | None = None) -> None:
+def emit(event: ReferralEvent, *, endpoints: list[Endpoint] | None = None) -> None:
     """Tell the parties of an event: the one call from referrals into the integrations app.
 
     The outbox row is written in the caller's transaction: the event and its delivery
