@@ -1,11 +1,13 @@
 """Referral benchmark against PostgreSQL: create latency, throughput, delivery latency.
 
     .venv/bin/python bench/referrals.py [--requests 300] [--seconds 30] [--deliveries 200]
+        [--workers N] [--worker-class gthread|sync] [--threads N] [--port P] [--receiver-port R]
 
 1. create: POST /api/v1/referrals/ in-process (Django test client, a crew token, a fresh
    Idempotency-Key each time) into demo-like services without counted slots: p50/p95.
-2. throughput: gunicorn (2 workers, DEBUG off) on 127.0.0.1 and a load generator on loopback
-   (a thread pool of http.client keep-alive connections) for N seconds: 201s per second.
+2. throughput: gunicorn (production's config/gunicorn.py, DEBUG off) on 127.0.0.1 and a load
+   generator on loopback (a thread pool of http.client keep-alive connections) for N
+   seconds: 201s per second.
 3. delivery: with Redis as broker and a `celery -A config worker` subprocess, referrals
    created in-process into an organisation whose webhook endpoint is an HTTP receiver on
    127.0.0.1 (its own process); latency = arrival at the receiver - the event's created_at
@@ -24,6 +26,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import runpy
 import signal
 import socket
 import statistics
@@ -127,24 +130,34 @@ def _stop(process: subprocess.Popen, name: str) -> None:
 
 
 def bench_throughput(
-    data: dict, seconds: int, connections: int, worker_class: str, threads: int
+    data: dict,
+    seconds: int,
+    connections: int,
+    worker_class: str | None = None,
+    threads: int | None = None,
+    workers: int | None = None,
+    port: int = 0,
 ) -> float:
-    port = free_port()
+    """Production's gunicorn settings (config/gunicorn.py) unless told otherwise."""
+    production = runpy.run_path(str(ROOT / "config/gunicorn.py"))
+    worker_class = worker_class or production["worker_class"]
+    workers = workers or production["workers"]
+    threads = threads or production["threads"]
+    port = port or free_port()
     env = {**os.environ, **BENCH_ENV}
     env.pop("CELERY_BROKER_URL", None)
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
-        "config.wsgi:application",
+        "--config",
+        str(ROOT / "config/gunicorn.py"),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        str(workers),
         "--worker-class",
         worker_class,
         "--log-level",
         "warning",
-        "--keep-alive",
-        "5",
     ]
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
@@ -213,7 +226,7 @@ def bench_throughput(
     seconds_seen = [per_second.get(s, 0) for s in range(int(elapsed))]
     per_worker = threads if worker_class == "gthread" else 1
     print(
-        f"throughput (gunicorn 2 {worker_class} workers x {per_worker} threads, "
+        f"throughput (gunicorn {workers} {worker_class} workers x {per_worker} threads, "
         f"{connections} connections, "
         f"{elapsed:.0f} s): {rate:.0f} referrals/s; answers {dict(sorted(totals.items()))}; "
         f"per second min {min(seconds_seen, default=0)} max {max(seconds_seen, default=0)}"
@@ -250,7 +263,7 @@ def _receiver(port: int, queue) -> None:
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
-def bench_delivery(data: dict, count: int, rate_per_s: float) -> tuple[float, float]:
+def bench_delivery(data: dict, count: int, rate_per_s: float, port: int = 0) -> tuple[float, float]:
     import redis
     from django.conf import settings
     from django.test import Client
@@ -259,7 +272,7 @@ def bench_delivery(data: dict, count: int, rate_per_s: float) -> tuple[float, fl
     from integrations.models import Endpoint
 
     redis.Redis.from_url(BENCH_REDIS).flushdb()  # only this benchmark's DB number
-    port = free_port()
+    port = port or free_port()
     queue = multiprocessing.Queue()
     receiver = multiprocessing.Process(target=_receiver, args=(port, queue), daemon=True)
     receiver.start()
@@ -348,8 +361,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="in-process creates")
     parser.add_argument("--seconds", type=int, default=30, help="throughput run length")
     parser.add_argument("--connections", type=int, default=8, help="load generator threads")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    # Unless given, gunicorn's settings are production's (config/gunicorn.py).
+    parser.add_argument("--worker-class", choices=["gthread", "sync"])
+    parser.add_argument("--threads", type=int, help="threads per gthread worker")
+    parser.add_argument("--workers", type=int, help="gunicorn worker processes")
+    # Fixed ports (also from the environment, so that bench/run.py passes them through) for
+    # a machine shared with others' servers; 0: one the kernel says is free.
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("BENCH_PORT", 0)), help="gunicorn's port"
+    )
+    parser.add_argument(
+        "--receiver-port",
+        type=int,
+        default=int(os.environ.get("BENCH_RECEIVER_PORT", 0)),
+        help="the webhook receiver's port",
+    )
     parser.add_argument("--deliveries", type=int, default=200, help="referrals timed to receipt")
     parser.add_argument("--rate", type=float, default=10.0, help="referrals per second, step 3")
     parser.add_argument("--create-only", action="store_true", help="only step 1")
@@ -379,10 +405,18 @@ def main() -> None:
         )
         return
     throughput = bench_throughput(
-        data, args.seconds, args.connections, args.worker_class, args.threads
+        data,
+        args.seconds,
+        args.connections,
+        args.worker_class,
+        args.threads,
+        workers=args.workers,
+        port=args.port,
     )
     cancel_waiting_deliveries()
-    delivery_p50, delivery_p95 = bench_delivery(data, args.deliveries, args.rate)
+    delivery_p50, delivery_p95 = bench_delivery(
+        data, args.deliveries, args.rate, port=args.receiver_port
+    )
 
     print(
         json.dumps(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 
 from config.errors import DomainError
+from config.json_agg import compiled_once, json_rows
 from directory import permissions
 from directory.eligibility import (
     Facts,
@@ -30,7 +31,7 @@ from directory.eligibility import (
 )
 from directory.filters import ServiceFilter
 from directory.hours import TimeFit, service_time_fit
-from directory.models import Borough, Service
+from directory.models import Borough, OpeningException, OpeningSpan, Service
 from directory.timing import STAY, STAY_MINUTES
 
 # Kept under its old name: the search's closing-soon rule is the time rule's `stay`.
@@ -117,6 +118,99 @@ def service_eligibility_problem(
     return service_fit(
         service=service, age=age, sex=sex, borough=borough, at=at, within=within
     ).problem
+
+
+def service_for_fit(
+    *, service_id: int, queryset: QuerySet[Service] | None = None
+) -> Service | None:
+    """One service with everything service_fit reads, in one statement; None if absent.
+
+    Referral creation runs service_fit on every POST: the boroughs covered, the weekly
+    spans and the dated exceptions come back as JSON arrays beside the service row rather
+    than as three prefetch queries (three more round trips per referral). `queryset` may add
+    select_related or annotations of the caller's own.
+    """
+    queryset = Service.objects.all() if queryset is None else queryset
+    service = (
+        queryset.annotate(
+            fit_boroughs=compiled_once(Service, "fit_boroughs", _fit_boroughs),
+            fit_spans=compiled_once(Service, "fit_spans", _fit_spans),
+            fit_exceptions=compiled_once(Service, "fit_exceptions", _fit_exceptions),
+        )
+        .filter(pk=service_id)
+        .first()
+    )
+    if service is None:
+        return None
+    spans = [
+        OpeningSpan(
+            service=service,
+            weekday=row["weekday"],
+            opens=time.fromisoformat(row["opens"]),
+            closes=time.fromisoformat(row["closes"]),
+        )
+        for row in service.fit_spans or []
+    ]
+    exceptions = [
+        OpeningException(
+            service=service,
+            date=date.fromisoformat(row["date"]),
+            closed=bool(row["closed"]),
+            opens=_time_or_none(row["opens"]),
+            closes=_time_or_none(row["closes"]),
+        )
+        for row in service.fit_exceptions or []
+    ]
+    boroughs = [Borough(pk=row["code"]) for row in service.fit_boroughs or []]
+    # Filled as prefetch_related fills them, so service.opening_spans.all() and the others
+    # read these rows without a query, in the models' own order.
+    service._prefetched_objects_cache = {
+        "boroughs_covered": _filled(service.boroughs_covered.all(), boroughs),
+        "opening_spans": _filled(
+            service.opening_spans.all(), sorted(spans, key=lambda s: (s.weekday, s.opens))
+        ),
+        "opening_exceptions": _filled(
+            service.opening_exceptions.all(), sorted(exceptions, key=lambda e: e.date)
+        ),
+    }
+    return service
+
+
+def _fit_boroughs():
+    return json_rows(
+        Service.boroughs_covered.through.objects.all(), parent="service", code="borough_id"
+    )
+
+
+def _fit_spans():
+    return json_rows(
+        OpeningSpan.objects.all(),
+        parent="service",
+        weekday="weekday",
+        opens="opens",
+        closes="closes",
+    )
+
+
+def _fit_exceptions():
+    return json_rows(
+        OpeningException.objects.all(),
+        parent="service",
+        date="date",
+        closed="closed",
+        opens="opens",
+        closes="closes",
+    )
+
+
+def _filled(queryset: QuerySet, rows: list) -> QuerySet:
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
+
+
+def _time_or_none(value: str | None) -> time | None:
+    return time.fromisoformat(value) if value else None
 
 
 def _service_queryset() -> QuerySet[Service]:

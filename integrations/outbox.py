@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
@@ -87,24 +88,44 @@ def _build(*, endpoint: Endpoint, event_type: str, payload: dict, event, now: da
     )
 
 
-def deliveries_create_for_event(*, event) -> list[Delivery]:
+def endpoints_told_of_events() -> QuerySet[Endpoint]:
+    """The endpoints told of every event of their organisation's (escalations apart)."""
+    return Endpoint.objects.filter(active=True, escalations_only=False)
+
+
+def endpoints_from_json(rows: list[dict[str, Any]] | None) -> list[Endpoint]:
+    """Endpoints read as json_rows(endpoints_told_of_events(), ..., **ENDPOINT_JSON_COLUMNS)
+    beside another row, as the outbox needs them (id, organisation, kind, url)."""
+    endpoints = [
+        Endpoint(id=row["id"], organisation_id=row["org"], kind=row["kind"], url=row["url"])
+        for row in rows or []
+    ]
+    return sorted(endpoints, key=lambda e: e.pk)
+
+
+ENDPOINT_JSON_COLUMNS = {"id": "id", "org": "organisation_id", "kind": "kind", "url": "url"}
+
+
+def deliveries_create_for_event(
+    *, event, endpoints: list[Endpoint] | None = None
+) -> list[Delivery]:
     """Write one Delivery per active endpoint that must hear of this event.
 
     Runs inside the caller's transaction (the outbox): if the event rolls back, so do its
     deliveries. Sending is requested only after commit and never inside the request.
+    `endpoints`: the recipients' endpoints_told_of_events(), when the caller has read them
+    already in this transaction (referral creation reads them with the service).
     """
     now = timezone.now()
     organisations = _recipients(event)
     if not organisations:
         return []
     payload = _event_payload(event)
-    endpoints = Endpoint.objects.filter(organisation__in=organisations, active=True).select_related(
-        "organisation"
-    )
     if event.event_type == "referral.escalated":
         _escalation_endpoints_ensure(organisations)
-    else:
-        endpoints = endpoints.filter(escalations_only=False)
+        endpoints = list(Endpoint.objects.filter(organisation__in=organisations, active=True))
+    elif endpoints is None:
+        endpoints = list(endpoints_told_of_events().filter(organisation__in=organisations))
     deliveries = [
         _build(
             endpoint=endpoint, event_type=event.event_type, payload=payload, event=event, now=now

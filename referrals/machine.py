@@ -18,6 +18,7 @@ from django.utils import timezone
 from config.errors import Conflict, DomainError
 from directory import permissions
 from directory.services import service_slot_return
+from integrations.models import Endpoint
 from integrations.outbox import deliveries_create_for_event
 from referrals.machine_table import ANSWERER, SYSTEM, TRANSITIONS, Input, Transition, overdue_q
 from referrals.models import Referral, ReferralEvent, Status
@@ -172,13 +173,14 @@ def _apply(
     return written
 
 
-def emit(event: ReferralEvent) -> None:
+def emit(event: ReferralEvent, *, endpoints: list[Endpoint] | None = None) -> None:
     """Tell the parties of an event: the one call from referrals into the integrations app.
 
     The outbox row is written in the caller's transaction: the event and its delivery
-    commit together or not at all.
+    commit together or not at all. `endpoints`: the recipients' endpoints when the caller
+    has read them already (see deliveries_create_for_event).
     """
-    deliveries_create_for_event(event=event)
+    deliveries_create_for_event(event=event, endpoints=endpoints)
 
 
 def referrals_escalate_overdue(*, now: datetime | None = None) -> int:

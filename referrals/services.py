@@ -17,15 +17,21 @@ from django.http import Http404
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
+from config.json_agg import compiled_once, json_rows
 from directory import permissions
 from directory.eligibility import Reason, is_not_taking
 from directory.hours import LONDON
 from directory.models import Borough, Service, User
 from directory.postcodes import postcode_locate
 from directory.reference import age_band, category_by_code
-from directory.selectors import service_fit
+from directory.selectors import service_fit, service_for_fit
 from directory.services import service_slot_take
 from directory.timing import URGENCY_WITHIN_MINUTES
+from integrations.outbox import (
+    ENDPOINT_JSON_COLUMNS,
+    endpoints_from_json,
+    endpoints_told_of_events,
+)
 from referrals import selectors
 from referrals.audit import patient_access_record
 
@@ -90,6 +96,15 @@ def referral_address_problem(*, service: Service, address: str | None) -> str | 
     return None
 
 
+def _receiving_endpoints():
+    return json_rows(
+        endpoints_told_of_events(),
+        parent="organisation",
+        outer="organisation_id",
+        **ENDPOINT_JSON_COLUMNS,
+    )
+
+
 def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) -> Referral:
     """Send a patient's referral into a service; takes a counted slot if the service has them.
 
@@ -97,10 +112,13 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
     anything is written; a refusal changes nothing.
     """
     now = now or timezone.now()
-    service = (
-        Service.objects.select_related("location__borough", "organisation")
-        .filter(pk=data["service"])
-        .first()
+    # The receiving organisation's endpoints come with the service: the created event's
+    # outbox rows need them, and reading them here spares a round trip.
+    service = service_for_fit(
+        service_id=data["service"],
+        queryset=Service.objects.select_related("location__borough", "organisation").annotate(
+            receiving_endpoints=compiled_once(Service, "receiving_endpoints", _receiving_endpoints)
+        ),
     )
     if service is None:
         raise DomainError(
@@ -253,7 +271,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             actor=user,
             actor_organisation_id=user.organisation_id,
         )
-        emit(event)
+        emit(event, endpoints=endpoints_from_json(service.receiving_endpoints))
     logger.info("referral %s sent to service %s", referral.id, service.id)
     return referral
 

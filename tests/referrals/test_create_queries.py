@@ -13,9 +13,9 @@ from tests.referrals.factories import referral_body
 
 URL = "/api/v1/referrals/"
 
-# token+user+organisation, key claim, service, boroughs covered, weekly hours, dated
-# exceptions, referral, event, endpoints, the outbox's deliveries, key answer.
-QUERIES_PER_REFERRAL = 11
+# token+user+organisation, key claim, service with its boroughs covered, hours and the
+# receiving organisation's endpoints, referral, event, the outbox's deliveries, key answer.
+QUERIES_PER_REFERRAL = 7
 
 
 def _post(token: str, body: dict, key: str):
@@ -31,7 +31,7 @@ def _statements(queries) -> list[str]:
     return [sql for sql in sent if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
-def test_it_sends_a_referral_with_its_webhook_in_eleven_statements(crew, provider, service):
+def test_it_sends_a_referral_with_its_webhook_in_seven_statements(crew, provider, service):
     Endpoint.objects.create(
         organisation=provider, kind=Endpoint.Kind.WEBHOOK, url="https://example.invalid/hook"
     )
