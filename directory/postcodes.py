@@ -26,7 +26,11 @@ logger = logging.getLogger(__name__)
 
 # The UK format (BS 7666), plus the special GIR 0AA. Outward code, space, inward code.
 _OUTWARD_CODE = r"[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?)"
-_POSTCODE = re.compile(rf"^(GIR ?0AA|{_OUTWARD_CODE} ?[0-9][ABD-HJLNP-UW-Z]{{2}})$")
+# And the NHS's pseudo-postcodes, ZZ99 then an inward code (ZZ99 3VZ: no fixed abode), which
+# patient records carry; they locate nowhere, so a search from one is told it is unknown.
+_POSTCODE = re.compile(
+    rf"^(GIR ?0AA|ZZ99 ?[0-9][A-Z]{{2}}|{_OUTWARD_CODE} ?[0-9][ABD-HJLNP-UW-Z]{{2}})$"
+)
 
 
 def normalise_postcode(raw: str) -> str | None:

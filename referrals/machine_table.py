@@ -37,15 +37,25 @@ class Input:
     event_column: str = "note"  # where the event carries it: "note" or "reason_code"
     # The field the API names in its 400 answer (the cancel API calls its note "reason").
     api_name: str = ""
+    max_length: int = 2000  # as the API's serializers allow, so the pages cannot store more
 
     def problem(self, value: str) -> str | None:
         """What is wrong with this value for the field, or None."""
+        if len(value) > self.max_length:
+            return f"At most {self.max_length} characters (this has {len(value)})."
         if self.choices is not None and (value or self.required):
             if value not in self.choices.values:
                 return f"One of: {', '.join(self.choices.values)}."
         elif self.required and not value.strip():
             return self.blank
         return None
+
+    def page_message(self, value: str, fallback: str) -> str:
+        """What a page shows beside the field when `value` was refused: the page's own words
+        for a missing or unknown answer, the limit itself for one too long."""
+        if len(value) > self.max_length:
+            return self.problem(value) or fallback
+        return self.page_error or fallback
 
 
 @dataclass(frozen=True)

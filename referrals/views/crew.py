@@ -67,7 +67,7 @@ def referral_cancel(request: HttpRequest, referral_id) -> HttpResponse:
         if exc.status_code == 403:
             raise PermissionDenied from exc
         refused = machine.refused_inputs("cancel", exc)
-        message = refused[0].page_error if refused else exc.message
+        message = refused[0].page_message(reason, exc.message) if refused else exc.message
         # Shown once on the status page after the redirect (no patient detail in it).
         request.session["cancel_error"] = message
         return redirect("referral-status", referral_id=referral.id)

@@ -112,19 +112,19 @@ def partner_referral(request: HttpRequest, referral_id) -> HttpResponse:
     if not form.is_valid():
         return _partner_referral_page(request, referral, form, status=400)
     action = form.cleaned_data["action"]
+    given = form.transition_inputs()
     try:
         services.referral_transition(
-            referral_id=referral.id,
-            user=request.user,
-            action=action,
-            **form.transition_inputs(),
+            referral_id=referral.id, user=request.user, action=action, **given
         )
     except DomainError as exc:
         if exc.status_code == 403:
             raise PermissionDenied from exc
         refused = machine.refused_inputs(action, exc)
         for wanted in refused:
-            form.add_error(wanted.name, wanted.page_error or exc.message)
+            form.add_error(
+                wanted.name, wanted.page_message(given.get(wanted.name, ""), exc.message)
+            )
         if not refused:
             form.add_error(None, exc.message)
         referral.refresh_from_db()

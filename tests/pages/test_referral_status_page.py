@@ -83,6 +83,16 @@ def test_it_asks_for_a_reason_to_cancel_and_changes_nothing(as_user, crew, partn
     assert referral.status == Status.SENT
 
 
+def test_it_says_a_cancel_reason_is_too_long_and_changes_nothing(as_user, crew, partner, service):
+    referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    client = as_user(crew)
+    answer = client.post(f"/referrals/{referral.id}/cancel/", {"reason": "x" * 3000})
+    page = client.get(answer["Location"]).content.decode()
+    assert "At most 2000 characters (this has 3000)." in page
+    referral.refresh_from_db()
+    assert (referral.status, referral.cancel_reason) == (Status.SENT, "")
+
+
 def test_it_does_not_offer_cancel_once_completed(as_user, crew, partner, service):
     referral = referral_in(Status.COMPLETED, crew=crew, partner=partner, service=service)
     client = as_user(crew)

@@ -102,6 +102,16 @@ def test_it_takes_a_referral_without_an_nhs_number(api_as, crew, service):
     assert answer.json()["patient"]["nhs_number"] == ""
 
 
+def test_it_takes_a_patient_of_no_fixed_abode_by_the_nhs_pseudo_postcode(api_as, crew, service):
+    body = referral_body(service)
+    body["patient"]["postcode"] = "zz99 3vz"
+    answer = post(api_as(crew), body)
+    assert answer.status_code == 201, answer.json()
+    referral = Referral.objects.get()
+    assert referral.postcode == "ZZ99 3VZ"
+    assert referral.patient_borough == service.location.borough
+
+
 def test_it_takes_a_patient_whose_date_of_birth_is_unknown(api_as, crew, service):
     body = referral_body(service)
     body["patient"]["date_of_birth"] = None

@@ -2,6 +2,7 @@
 
 import pytest
 
+from config.errors import DomainError
 from directory.models import Service
 from referrals import services
 from referrals.models import Referral, ReferralEvent, Status
@@ -110,3 +111,13 @@ def test_it_offers_only_the_actions_each_party_may_take(crew, partner, other_par
     assert services.referral_actions_for(user=partner, referral=referral) == ["accept", "decline"]
     assert services.referral_actions_for(user=crew, referral=referral) == ["cancel"]
     assert services.referral_actions_for(user=other_partner, referral=referral) == []
+
+
+def test_a_page_cannot_store_a_longer_note_than_the_api_allows(crew, partner, service):
+    referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    with pytest.raises(DomainError) as refused:
+        services.referral_transition(
+            referral_id=referral.pk, user=crew, action="cancel", note="x" * 2001
+        )
+    assert "2000" in refused.value.fields["reason"][0]
+    assert Referral.objects.get(pk=referral.pk).status == Status.SENT
