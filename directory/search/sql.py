@@ -30,7 +30,7 @@ from directory.models import (
     Sex,
 )
 from directory.search.params import SearchQuery
-from directory.search.rank import Ranked, sql_rank
+from directory.search.rank import Ranked, band_km, in_first_band, sql_rank
 from directory.timing import STAY, Group, sql_time_group
 
 UNCERTAIN = -1  # marks an uncertain candidate in fast_rows_sql's answer
@@ -198,9 +198,40 @@ def fast_rows(
     (open now first, then open in time, then, unless open_only, closed ones: each asked
     for only while fewer than `limit` fit), and the ids of the uncertain candidates, left
     for Python to judge."""
+    near = _nearest_band_rows(query, moment)
+    if near is not None:
+        return near
+    return _group_rows(query, moment, candidates)
+
+
+def _nearest_band_rows(query: SearchQuery, moment: Moment) -> tuple[list[Ranked], list[int]] | None:
+    """fast_rows from the nearest distance band alone, when that settles the answer.
+
+    A service beyond the first band (band_km) ranks after every open, not-RED one in it,
+    whatever its hours or capacity: so when the band holds `limit` of those, nothing
+    further out can enter the page, and the database scans a band's small box instead of
+    the radius's (at 500,000 services, about a tenth of the index). Otherwise None, and
+    the whole radius is searched."""
+    near_km = band_km()
+    if not 0 < near_km < query.radius_km:
+        return None
+    candidates = candidates_queryset(query, moment, categories=query.categories, radius_km=near_km)
+    rows, uncertain = _group_rows(query, moment, candidates, groups=(Group.OPEN,))
+    if len(rows) < query.limit or not in_first_band(rows[-1].rank):
+        return None
+    return rows, uncertain
+
+
+def _group_rows(
+    query: SearchQuery,
+    moment: Moment,
+    candidates: QuerySet,
+    *,
+    groups: tuple[int, ...] = (Group.OPEN, Group.LATER, Group.CLOSED),
+) -> tuple[list[Ranked], list[int]]:
     rows: list[Ranked] = []
     uncertain: list[int] = []
-    for group in (Group.OPEN, Group.LATER, Group.CLOSED):
+    for group in groups:
         if len(rows) >= query.limit or (group == Group.CLOSED and query.open_only):
             break
         sql, params = fast_rows_sql(
