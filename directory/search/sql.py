@@ -204,22 +204,32 @@ def fast_rows(
     return _group_rows(query, moment, candidates)
 
 
-def _nearest_band_rows(query: SearchQuery, moment: Moment) -> tuple[list[Ranked], list[int]] | None:
-    """fast_rows from the nearest distance band alone, when that settles the answer.
-
-    A service beyond the first band (band_km) ranks after every open, not-RED one in it,
-    whatever its hours or capacity: so when the band holds `limit` of those, nothing
-    further out can enter the page, and the database scans a band's small box instead of
-    the radius's (at 500,000 services, about a tenth of the index). Otherwise None, and
-    the whole radius is searched."""
+def nearest_band_km(query: SearchQuery) -> float | None:
+    """The radius fast_rows searches first (the nearest distance band), or None when the
+    bands are off or the band is no smaller than the search's radius."""
     near_km = band_km()
-    if not 0 < near_km < query.radius_km:
+    return near_km if 0 < near_km < query.radius_km else None
+
+
+def nearest_band_settles(rows: list[Ranked], limit: int) -> bool:
+    """Whether the nearest band's best certain rows are the page: `limit` of them, the
+    last still open, not RED and in the first band.
+
+    A service beyond the first band ranks after every such one, whatever its hours or
+    capacity, so nothing further out can enter the page."""
+    return len(rows) >= limit and in_first_band(rows[limit - 1].rank)
+
+
+def _nearest_band_rows(query: SearchQuery, moment: Moment) -> tuple[list[Ranked], list[int]] | None:
+    """fast_rows from the nearest distance band alone, when that settles the answer: the
+    database then scans the band's small box instead of the radius's (at 500,000
+    services, about a tenth of the index). Otherwise None: search the whole radius."""
+    near_km = nearest_band_km(query)
+    if near_km is None:
         return None
     candidates = candidates_queryset(query, moment, categories=query.categories, radius_km=near_km)
     rows, uncertain = _group_rows(query, moment, candidates, groups=(Group.OPEN,))
-    if len(rows) < query.limit or not in_first_band(rows[-1].rank):
-        return None
-    return rows, uncertain
+    return (rows, uncertain) if nearest_band_settles(rows, query.limit) else None
 
 
 def _group_rows(
