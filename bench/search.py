@@ -166,34 +166,52 @@ def _queries_per_request(client, searches: list[dict]) -> float:
 
 
 def _time_raw_sql(searches: list[dict], url: str) -> list[float]:
+    """The statements the endpoint sends for its best open services, as raw SQL: the
+    nearest distance band's, and the whole radius's only when the band does not settle
+    the page (as directory/search/sql.py's fast_rows decides)."""
     import psycopg
 
     from directory.search import (
+        UNCERTAIN,
         Moment,
+        Ranked,
         candidates_queryset,
         fast_rows_sql,
+        nearest_band_km,
+        nearest_band_settles,
         search_query_from_params,
     )
 
-    statements = []
+    def statement(query, moment, radius_km: float) -> tuple[str, list]:
+        candidates = candidates_queryset(
+            query, moment, categories=query.categories, radius_km=radius_km
+        )
+        # %s placeholders as psycopg takes them.
+        return fast_rows_sql(query, moment, candidates, limit=query.limit, with_uncertain=True)
+
+    questions = []
     for params in searches:
         query = search_query_from_params(params)
         moment = Moment.of(query.at)
-        candidates = candidates_queryset(
-            query, moment, categories=query.categories, radius_km=query.radius_km
-        )
-        # The statement the endpoint runs first (the best open services); %s placeholders
-        # as psycopg takes them.
-        sql, values = fast_rows_sql(query, moment, candidates, limit=query.limit)
-        statements.append((sql, values))
+        near_km = nearest_band_km(query)
+        near = statement(query, moment, near_km) if near_km is not None else None
+        questions.append((near, statement(query, moment, query.radius_km), query.limit))
+
+    def ask(cursor, near, whole, limit: int) -> None:
+        if near is not None:
+            rows = [Ranked._make(row) for row in cursor.execute(*near).fetchall()]
+            if nearest_band_settles([row for row in rows if row.rank != UNCERTAIN], limit):
+                return
+        cursor.execute(*whole).fetchall()
+
     timings = []
     with psycopg.connect(url) as conn:
         cursor = psycopg.ClientCursor(conn)
-        for sql, params in statements[:20]:
-            cursor.execute(sql, params).fetchall()
-        for sql, params in statements:
+        for question in questions[:20]:
+            ask(cursor, *question)
+        for question in questions:
             started = time.perf_counter()
-            cursor.execute(sql, params).fetchall()
+            ask(cursor, *question)
             timings.append((time.perf_counter() - started) * 1000)
     return timings
 

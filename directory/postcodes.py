@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.dispatch import receiver
 
 from config.errors import DomainError
 from directory import reference
-from directory.geo import bounding_box, distance_km_sql
+from directory.geo import bounding_box, great_circle_km
 from directory.models import Borough, Postcode, PostcodeArea
 
 logger = logging.getLogger(__name__)
@@ -108,8 +109,17 @@ POSTCODE_CACHE_SIZE = 20_000
 _located: dict[str, tuple[float, PostcodeLocation]] = {}
 
 
+# The postcode areas' centres, by kind, each kind's sorted by latitude: place_at answers
+# from them without a query (every coordinate search asks it). Kept and forgotten with
+# the postcodes above.
+_Area = tuple[float, float, str, str | None]  # latitude, longitude, code, borough
+_areas: tuple[float, dict[str, tuple[list[float], list[_Area]]]] | None = None
+
+
 def postcode_cache_clear(**_kwargs) -> None:
+    global _areas
     _located.clear()
+    _areas = None
 
 
 @receiver(post_migrate, dispatch_uid="directory.postcodes.migrate")
@@ -232,24 +242,42 @@ def place_at(latitude: float, longitude: float) -> PointPlace:
         for radius in radii:
             area = _area_nearest(latitude, longitude, kind, radius)
             if area is not None:
-                return PointPlace(area.code, borough_get(area.borough_id))
+                return PointPlace(area[0], borough_get(area[1]))
     return PointPlace(None, None)
+
+
+def _areas_by_kind() -> dict[str, tuple[list[float], list[_Area]]]:
+    global _areas
+    now = time.monotonic()
+    if _areas is None or now - _areas[0] >= POSTCODE_CACHE_SECONDS:
+        by_kind: dict[str, tuple[list[float], list[_Area]]] = {}
+        for kind, *area in sorted(
+            PostcodeArea.objects.values_list("kind", "latitude", "longitude", "code", "borough_id")
+        ):
+            latitudes, areas = by_kind.setdefault(kind, ([], []))
+            latitudes.append(area[0])
+            areas.append(tuple(area))
+        _areas = (now, by_kind)
+    return _areas[1]
 
 
 def _area_nearest(
     latitude: float, longitude: float, kind: str, radius_km: float
-) -> PostcodeArea | None:
+) -> tuple[str, str | None] | None:
+    """(code, borough) of the area of this kind whose centre is nearest, within radius_km;
+    the lower code breaks a tie."""
     min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, radius_km)
-    return (
-        PostcodeArea.objects.filter(
-            latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon), kind=kind
-        )
-        .annotate(distance=distance_km_sql(PostcodeArea, latitude, longitude))
-        .filter(distance__lte=radius_km)
-        .only("code", "borough_id")
-        .order_by("distance", "code")
-        .first()
-    )
+    latitudes, areas = _areas_by_kind().get(kind, ([], []))
+    best: tuple[float, str, str | None] | None = None
+    for lat, lon, code, borough_id in areas[
+        bisect_left(latitudes, min_lat) : bisect_right(latitudes, max_lat)
+    ]:
+        if not min_lon <= lon <= max_lon:
+            continue
+        km = great_circle_km(latitude, longitude, lat, lon)
+        if km <= radius_km and (best is None or (km, code) < best[:2]):
+            best = (km, code, borough_id)
+    return best[1:] if best is not None else None
 
 
 def borough_get(gss_code: str | None) -> Borough | None:

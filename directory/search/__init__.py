@@ -22,6 +22,7 @@ from directory.search.params import (
     SearchQuery,
     search_query_from_params,
 )
+from directory.search.rank import Ranked
 from directory.search.results import as_json, describe, service_summary
 from directory.search.service import SearchResult, search_log_record, service_search
 from directory.search.sql import (
@@ -32,6 +33,8 @@ from directory.search.sql import (
     fast_rows,
     fast_rows_queryset,
     fast_rows_sql,
+    nearest_band_km,
+    nearest_band_settles,
 )
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "MAX_AGE",
     "MAX_LIMIT",
     "MAX_RADIUS_KM",
+    "Ranked",
     "UNCERTAIN",
     "Moment",
     "SearchQuery",
@@ -51,6 +55,8 @@ __all__ = [
     "fast_rows",
     "fast_rows_queryset",
     "fast_rows_sql",
+    "nearest_band_km",
+    "nearest_band_settles",
     "search_log_record",
     "search_query_from_params",
     "service_search",

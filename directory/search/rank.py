@@ -54,6 +54,17 @@ def _band_km() -> float:
     return settings.SEARCH_DISTANCE_BAND_M / 1000
 
 
+def band_km() -> float:
+    """The width of a distance band in km (0: no bands)."""
+    return _band_km()
+
+
+def in_first_band(rank_value: int) -> bool:
+    """An open service in the nearest band, not RED: every service beyond the first band
+    ranks after it, however it is judged."""
+    return rank_value < Group.OPEN * GROUP_STEP + BAND_STEP
+
+
 def rank(group: int, capacity_rank: int, distance_km: float) -> int:
     """The rank of one fitting service (lower is better)."""
     if group == Group.CLOSED:

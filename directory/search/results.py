@@ -7,11 +7,13 @@ through as_json (SearchResult.as_dict, service_summary), the pages by formatting
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.db.models.expressions import RawSQL
 
 from directory import reference
 from directory.hours import LONDON, DayHours, TimeFit, time_fit
@@ -44,11 +46,31 @@ _SUMMARY_FIELDS = (
 _summary_base: QuerySet | None = None
 
 
+def _listed(table: str, value_sql: str, condition: str = "") -> str:
+    """A correlated subquery joining one column of the service's rows in `table` into a
+    comma-separated text (NULL when it has none): so one query brings a result's
+    categories, boroughs covered, hours and exceptions with it. PostgreSQL and SQLite
+    differ only in the aggregate's name. Quoted identifiers only; values are parameters."""
+    quote = connection.ops.quote_name
+    joined = "string_agg" if connection.vendor == "postgresql" else "group_concat"
+    outer = f"{quote(Service._meta.db_table)}.{quote('id')}"
+    return (
+        f"(SELECT {joined}({value_sql}, ',') FROM {quote(table)} x"  # noqa: S608
+        f" WHERE x.{quote('service_id')} = {outer}{condition})"
+    )
+
+
+def _text(column: str) -> str:
+    return f"CAST(x.{connection.ops.quote_name(column)} AS TEXT)"
+
+
 def _summary_rows() -> QuerySet:
-    """The services' own columns as rows; resolved once per process and cloned per search,
-    as resolving these twenty-odd names costs more than the query itself."""
+    """The services' own columns as rows, with their categories, boroughs covered and
+    weekly hours as joined text; resolved once per process and cloned per search, as
+    resolving these twenty-odd names costs more than the query itself."""
     global _summary_base
     if _summary_base is None:
+        spans = f"{_text('weekday')} || ' ' || {_text('opens')} || ' ' || {_text('closes')}"
         _summary_base = Service.objects.values(
             "id",
             *_SUMMARY_FIELDS,
@@ -58,78 +80,93 @@ def _summary_rows() -> QuerySet:
             lat=F("location__latitude"),
             lon=F("location__longitude"),
             borough_id=F("location__borough_id"),
-            # Most services have no boroughs covered (nor exceptions): their queries
-            # below are then skipped.
-            covers=Exists(
-                Service.boroughs_covered.through.objects.filter(service_id=OuterRef("pk"))
+            category_ids=RawSQL(  # noqa: S611
+                _listed(Service.categories.through._meta.db_table, _text("category_id")), []
             ),
-        )
+            covered_ids=RawSQL(  # noqa: S611
+                _listed(Service.boroughs_covered.through._meta.db_table, _text("borough_id")),
+                [],
+            ),
+            spans=RawSQL(_listed(OpeningSpan._meta.db_table, spans), []),  # noqa: S611
+        ).order_by()
     return _summary_base
+
+
+def _exceptions_sql() -> str:
+    """The service's exceptions on the dates of two parameters, as joined text
+    (date closed opens closes, with '-' for a missing time)."""
+    quote = connection.ops.quote_name
+    closed = f"CASE WHEN x.{quote('closed')} THEN '1' ELSE '0' END"
+    times = " || ' ' || ".join(f"COALESCE({_text(name)}, '-')" for name in ("opens", "closes"))
+    return _listed(
+        OpeningException._meta.db_table,
+        f"{_text('date')} || ' ' || {closed} || ' ' || {times}",
+        f" AND x.{quote('date')} BETWEEN %s AND %s",
+    )
+
+
+def _ids(joined: str | None) -> list[str]:
+    return joined.split(",") if joined else []
+
+
+def _spans(joined: str | None) -> list[tuple[int, time, time]]:
+    spans = []
+    for item in _ids(joined):
+        weekday, opens, closes = item.split(" ")
+        spans.append((int(weekday), time.fromisoformat(opens), time.fromisoformat(closes)))
+    return sorted(spans)
+
+
+def _exceptions(joined: str | None) -> dict[date, DayHours]:
+    exceptions = {}
+    for item in _ids(joined):
+        day, closed, opens, closes = item.split(" ")
+        exceptions[date.fromisoformat(day)] = DayHours(
+            closed == "1",
+            None if opens == "-" else time.fromisoformat(opens),
+            None if closes == "-" else time.fromisoformat(closes),
+        )
+    return exceptions
 
 
 def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[str, Any]]:
     """The full answer for each ranked service, in that order; hours read exactly,
     with when each opens within the urgency window of `within` minutes.
 
-    Plain rows rather than model instances and prefetches: five light queries, no
-    per-row objects (this runs on every search)."""
+    One query: plain rows rather than model instances and prefetches, each carrying its
+    categories, boroughs covered, hours and exceptions as joined text (this runs on every
+    search)."""
     if not ranked:
         return []
-    ids = [row.service_id for row in ranked]
-    window = exceptions_window(at)
     rows = {
         row["id"]: row
         for row in _summary_rows()
-        .filter(pk__in=ids)
-        .annotate(
-            excepted=Exists(
-                OpeningException.objects.filter(service_id=OuterRef("pk"), date__range=window)
-            )
-        )
+        .filter(pk__in=[row.service_id for row in ranked])
+        .annotate(exceptions=RawSQL(_exceptions_sql(), exceptions_window(at)))  # noqa: S611
     }
-    codes = {pk: code for code, pk in reference.category_ids_by_code().items()}
+    codes = {str(pk): code for code, pk in reference.category_ids_by_code().items()}
     boroughs = {b.gss_code: b for b in reference.boroughs()}
-    categories: dict[int, list[str]] = {pk: [] for pk in ids}
-    for service_id, category_id in Service.categories.through.objects.filter(
-        service_id__in=ids
-    ).values_list("service_id", "category_id"):
-        categories[service_id].append(codes.get(category_id) or "")
-    covered: dict[int, list[str]] = {pk: [] for pk in ids}
-    for service_id, borough_id in Service.boroughs_covered.through.objects.filter(
-        service_id__in=[pk for pk, row in rows.items() if row["covers"]]
-    ).values_list("service_id", "borough_id"):
-        covered[service_id].append(boroughs[borough_id].name)
-    spans: dict[int, list[tuple]] = {pk: [] for pk in ids}
-    for service_id, *span in OpeningSpan.objects.filter(service_id__in=ids).values_list(
-        "service_id", "weekday", "opens", "closes"
-    ):
-        spans[service_id].append(tuple(span))
-    exceptions: dict[int, dict] = {pk: {} for pk in ids}
-    for service_id, day, closed, opens, closes in OpeningException.objects.filter(
-        service_id__in=[pk for pk, row in rows.items() if row["excepted"]], date__range=window
-    ).values_list("service_id", "date", "closed", "opens", "closes"):
-        exceptions[service_id][day] = DayHours(closed, opens, closes)
     answer = []
     # Many services keep the same hours (24/7, office hours...): work each pattern out once.
     states: dict[tuple, TimeFit] = {}
     for found in ranked:
-        pk, distance = found.service_id, found.distance
-        row = rows[pk]
+        row = rows[found.service_id]
         borough = boroughs[row["borough_id"]]
         row.update(borough_name=borough.name, ics=borough.ics)
-        hours = (tuple(sorted(spans[pk])), tuple(sorted(exceptions[pk].items())))
-        key = (*hours, row["bank_holiday_hours"])
+        spans, exceptions = _spans(row["spans"]), _exceptions(row["exceptions"])
+        key = (tuple(spans), tuple(sorted(exceptions.items())), row["bank_holiday_hours"])
         if key not in states:
             states[key] = time_fit(
-                spans[pk],
-                exceptions[pk],
+                spans,
+                exceptions,
                 row["bank_holiday_hours"],
                 at,
                 within=timedelta(minutes=within),
                 stay=STAY,
             )
-        state = states[key]
-        answer.append(_summary(row, categories[pk], covered[pk], state, at, distance))
+        categories = [codes.get(pk) or "" for pk in _ids(row["category_ids"])]
+        covered = [boroughs[code].name for code in _ids(row["covered_ids"])]
+        answer.append(_summary(row, categories, covered, states[key], at, found.distance))
     return answer
 
 

@@ -6,8 +6,11 @@ great-circle distance computed in the database, and are judged from the entry ro
 it carries copies of the service's eligibility and capacity (written by
 service_index_rebuild and capacity_set), so no service row is read per candidate. "Open
 now" is one EXISTS probe of the precomputed WeeklyWindow rows, and the ranking and limit
-happen in SQL. Open services are asked for first; closed ones only when fewer than
-`limit` open ones fit. Python then reads exact hours (directory/hours.py) only for
+happen in SQL. Open services are asked for first, from the nearest distance band's box
+alone when that band holds a page of open, not-RED ones (nothing further out can outrank
+them); closed ones only when fewer than `limit` open ones fit. The page's services are
+then read in one query, with their categories, areas and hours. Python then reads exact
+hours (directory/hours.py) only for
 
 - the `limit` rows returned (for an exact next_change),
 - candidates with a dated exception, or a bank holiday with special hours, within a day

@@ -30,7 +30,7 @@ from directory.models import (
     Sex,
 )
 from directory.search.params import SearchQuery
-from directory.search.rank import Ranked, sql_rank
+from directory.search.rank import Ranked, band_km, in_first_band, sql_rank
 from directory.timing import STAY, Group, sql_time_group
 
 UNCERTAIN = -1  # marks an uncertain candidate in fast_rows_sql's answer
@@ -198,9 +198,50 @@ def fast_rows(
     (open now first, then open in time, then, unless open_only, closed ones: each asked
     for only while fewer than `limit` fit), and the ids of the uncertain candidates, left
     for Python to judge."""
+    near = _nearest_band_rows(query, moment)
+    if near is not None:
+        return near
+    return _group_rows(query, moment, candidates)
+
+
+def nearest_band_km(query: SearchQuery) -> float | None:
+    """The radius fast_rows searches first (the nearest distance band), or None when the
+    bands are off or the band is no smaller than the search's radius."""
+    near_km = band_km()
+    return near_km if 0 < near_km < query.radius_km else None
+
+
+def nearest_band_settles(rows: list[Ranked], limit: int) -> bool:
+    """Whether the nearest band's best certain rows are the page: `limit` of them, the
+    last still open, not RED and in the first band.
+
+    A service beyond the first band ranks after every such one, whatever its hours or
+    capacity, so nothing further out can enter the page."""
+    return len(rows) >= limit and in_first_band(rows[limit - 1].rank)
+
+
+def _nearest_band_rows(query: SearchQuery, moment: Moment) -> tuple[list[Ranked], list[int]] | None:
+    """fast_rows from the nearest distance band alone, when that settles the answer: the
+    database then scans the band's small box instead of the radius's (at 500,000
+    services, about a tenth of the index). Otherwise None: search the whole radius."""
+    near_km = nearest_band_km(query)
+    if near_km is None:
+        return None
+    candidates = candidates_queryset(query, moment, categories=query.categories, radius_km=near_km)
+    rows, uncertain = _group_rows(query, moment, candidates, groups=(Group.OPEN,))
+    return (rows, uncertain) if nearest_band_settles(rows, query.limit) else None
+
+
+def _group_rows(
+    query: SearchQuery,
+    moment: Moment,
+    candidates: QuerySet,
+    *,
+    groups: tuple[int, ...] = (Group.OPEN, Group.LATER, Group.CLOSED),
+) -> tuple[list[Ranked], list[int]]:
     rows: list[Ranked] = []
     uncertain: list[int] = []
-    for group in (Group.OPEN, Group.LATER, Group.CLOSED):
+    for group in groups:
         if len(rows) >= query.limit or (group == Group.CLOSED and query.open_only):
             break
         sql, params = fast_rows_sql(

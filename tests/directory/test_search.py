@@ -268,3 +268,24 @@ def test_it_reads_an_unencoded_plus_in_the_time_as_a_plus(crew_api):
     )
     assert answer.status_code == 200
     assert answer.json()["origin"]["at"] == "2026-06-10T12:00:00+01:00"
+
+
+def test_it_lets_a_service_beyond_the_nearest_band_above_a_red_one_inside_it(crew_api):
+    green_a = place_service(1.0)
+    green_b = place_service(2.0)
+    place_service(0.5, capacity=Capacity.RED)
+    beyond = place_service(4.0)  # second 3 km band, but not RED
+
+    assert ids(search(crew_api, category="falls", limit=3)) == [green_a.pk, green_b.pk, beyond.pk]
+
+
+def test_it_pages_from_a_full_nearest_band_as_from_the_whole_radius(crew_api):
+    near = [place_service(km) for km in (0.5, 1.0, 1.5)]
+    place_service(2.5, capacity=Capacity.AMBER)
+    place_service(3.5)
+    place_service(0.3, hours=[])
+
+    plain = search(crew_api, category="falls", limit=3)
+    explained = search(crew_api, category="falls", limit=3, explain="true")
+
+    assert ids(plain) == ids(explained) == [service.pk for service in near]
