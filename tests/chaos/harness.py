@@ -1,10 +1,10 @@
 """The chaos suite's real processes and load: each started and stopped by this test, by pid.
 
 The partner's switchable receiver (receiver.py, in a thread of the test process), gunicorn
-with two workers, the README's Celery worker and beat, the embedded run_deliveries loop, a
-redis-server of the test's own, and a crew client that creates referrals over HTTP the way an
-ePCR does (one Idempotency-Key per referral, the same key again after a dropped connection or
-a 5xx).
+as production runs it (config/gunicorn.py, two workers of four threads), the README's Celery
+worker and beat, the embedded run_deliveries loop, a redis-server of the test's own, and a crew
+client that creates referrals over HTTP the way an ePCR does (one Idempotency-Key per
+referral, the same key again after a dropped connection or a 5xx).
 """
 
 from __future__ import annotations
@@ -153,8 +153,8 @@ def production_web_env(env: dict[str, str]) -> dict[str, str]:
 def web(env, workdir) -> Process:
     return Process(
         "gunicorn",
-        [str(BIN / "gunicorn"), "config.wsgi", "--workers", "2", "--bind",
-         f"127.0.0.1:{WEB_PORT}", "--timeout", "30", "--graceful-timeout", "5"],
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.py"), "--workers", "2",
+         "--bind", f"127.0.0.1:{WEB_PORT}", "--timeout", "30", "--graceful-timeout", "5"],
         env, workdir,
     )  # fmt: skip
 
