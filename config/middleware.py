@@ -37,6 +37,7 @@ class RefuseNulCharacters:
         if name is None:
             return self.get_response(request)
         message = f"{name}: {NUL_MESSAGE}"
-        if request.path.startswith("/api/"):
+        # The JSON APIs (ours and the open HSDS one) answer in the API's error shape.
+        if request.path.startswith(("/api/", "/hsds/")):
             return JsonResponse(error_body("invalid", message, {name: [NUL_MESSAGE]}), status=400)
         return render(request, "refused.html", {"field": name, "message": NUL_MESSAGE}, status=400)

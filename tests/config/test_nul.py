@@ -48,3 +48,9 @@ def test_it_refuses_a_nul_in_a_query_parameter(api_as, crew, service):
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error["fields"] == {"q": ["Must not contain the NUL character."]}
+
+
+def test_the_open_directory_api_refuses_a_nul_in_its_own_json_shape(client):
+    answer = client.get("/hsds/services", {"name": "falls\x00"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["fields"] == {"name": ["Must not contain the NUL character."]}
