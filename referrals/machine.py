@@ -65,7 +65,7 @@ def _check_inputs(action: str, given: dict[str, str]) -> None:
     if action not in TRANSITIONS:
         raise DomainError(f"Unknown action {action!r}.", code="unknown_action")
     for wanted in TRANSITIONS[action].inputs:
-        problem = wanted.problem(given.get(wanted.name, ""))
+        problem = wanted.problem(given.get(wanted.name, ""), given)
         if problem:
             raise DomainError(
                 wanted.required or f"{wanted.label}: {problem}",

@@ -9,7 +9,7 @@ is the only code that applies a row; the pages build their answer forms from the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,17 +38,27 @@ class Input:
     # The field the API names in its 400 answer (the cancel API calls its note "reason").
     api_name: str = ""
     max_length: int = 2000  # as the API's serializers allow, so the pages cannot store more
+    # (input, value): required when that other input has that value, with `required` as the
+    # refusal ("Other" alone tells the crew nothing).
+    required_when: tuple[str, str] = ()
 
-    def problem(self, value: str) -> str | None:
-        """What is wrong with this value for the field, or None."""
+    def problem(self, value: str, given: Mapping[str, str] | None = None) -> str | None:
+        """What is wrong with this value for the field, given the action's other inputs, or
+        None."""
         if len(value) > self.max_length:
             return f"At most {self.max_length} characters (this has {len(value)})."
         if self.choices is not None and (value or self.required):
             if value not in self.choices.values:
                 return f"One of: {', '.join(self.choices.values)}."
-        elif self.required and not value.strip():
+        elif self.required and not value.strip() and self._needed(given or {}):
             return self.blank
         return None
+
+    def _needed(self, given: Mapping[str, str]) -> bool:
+        if not self.required_when:
+            return True
+        other, value = self.required_when
+        return given.get(other, "") == value
 
     def page_message(self, value: str, fallback: str) -> str:
         """What a page shows beside the field when `value` was refused: the page's own words
@@ -160,7 +170,15 @@ TRANSITIONS: dict[str, Transition] = {
             done="Referral declined",
             inputs=(
                 DECLINE_REASON,
-                Input("note", field="decline_note", label="Tell the crew more (optional)"),
+                Input(
+                    "note",
+                    field="decline_note",
+                    label="Tell the crew more (needed when the reason is Other)",
+                    required_when=("reason_code", DeclineReason.OTHER),
+                    required="Say why the referral is declined: with Other, a note is needed.",
+                    blank="A note is needed when the reason is Other.",
+                    page_error="Tell the crew why you are declining",
+                ),
             ),
             stamps=("answered_at", "closed_at"),
             gives_slot_back=True,

@@ -87,6 +87,14 @@ def test_it_asks_for_a_reason_to_decline_and_changes_nothing(as_user, crew, part
     assert Referral.objects.get().status == Status.SENT
 
 
+def test_it_asks_what_the_other_reason_is_and_changes_nothing(as_user, crew, partner, service):
+    referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
+    answer = _answer(as_user(partner), referral, "decline", reason_code="other")
+    assert answer.status_code == 400
+    assert "Tell the crew why you are declining" in answer.content.decode()
+    assert Referral.objects.get().status == Status.SENT
+
+
 def test_it_refuses_an_illegal_answer_and_changes_nothing(as_user, crew, partner, service):
     referral = referral_in(Status.SENT, crew=crew, partner=partner, service=service)
     answer = _answer(as_user(partner), referral, "complete", outcome="x")

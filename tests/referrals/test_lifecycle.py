@@ -72,6 +72,18 @@ def test_it_records_a_decline_with_its_reason(api_as, crew, partner, service):
     assert (event["reason_code"], event["note"]) == ("outside_area", "Try the Camden team")
 
 
+def test_a_decline_for_other_reasons_must_say_what_they_are(api_as, crew, partner, service):
+    referral_id = _send(api_as(crew), service)
+    answer = api_as(partner).post(
+        f"{URL}{referral_id}/decline/", {"reason_code": "other", "note": " "}, format="json"
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["fields"] == {
+        "note": ["A note is needed when the reason is Other."]
+    }
+    assert api_as(crew).get(f"{URL}{referral_id}/").json()["status"] == "sent"
+
+
 def test_it_needs_a_known_decline_reason(api_as, crew, partner, service):
     referral_id = _send(api_as(crew), service)
     answer = api_as(partner).post(
