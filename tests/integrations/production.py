@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
 import re
 import shlex
@@ -26,6 +28,21 @@ def database_url() -> str:
     port = f":{db['PORT']}" if db.get("PORT") else ""
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def broker_to_ourselves(url: str) -> Iterator[None]:
+    """Hold this broker for the block against every other test process on the machine (the
+    run's xdist workers, another checkout's run): each purges its queues and starts a worker
+    that takes any task there, and a task queued beside another test database would be run
+    against the wrong one."""
+    name = hashlib.sha256(url.encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"frontdoor-broker-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

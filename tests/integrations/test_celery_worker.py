@@ -17,7 +17,7 @@ from config.celery import app
 from integrations import queueing, tasks
 from integrations.models import Delivery
 from tests.integrations.conftest import answer, make_endpoint, make_referral
-from tests.integrations.production import celery_worker, database_url
+from tests.integrations.production import broker_to_ourselves, celery_worker, database_url
 from tests.integrations.receiver import Receiver
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
@@ -33,16 +33,17 @@ pytestmark = [
 
 @pytest.fixture
 def broker(settings):
-    settings.CELERY_BROKER_URL = BROKER_URL
-    previous = app.conf.broker_url
-    app.conf.broker_url = BROKER_URL
-    with app.connection_for_write() as conn:
-        for queue in app.amqp.queues:
-            conn.default_channel.queue_purge(queue)  # tasks left by an earlier run
-    yield BROKER_URL
-    queueing._publisher_drop()
-    app.close()
-    app.conf.broker_url = previous
+    with broker_to_ourselves(BROKER_URL):
+        settings.CELERY_BROKER_URL = BROKER_URL
+        previous = app.conf.broker_url
+        app.conf.broker_url = BROKER_URL
+        with app.connection_for_write() as conn:
+            for queue in app.amqp.queues:
+                conn.default_channel.queue_purge(queue)  # tasks left by an earlier run
+        yield BROKER_URL
+        queueing._publisher_drop()
+        app.close()
+        app.conf.broker_url = previous
 
 
 @pytest.fixture
