@@ -173,7 +173,7 @@ TRANSITIONS: dict[str, Transition] = {
                 Input(
                     "note",
                     field="decline_note",
-                    label="Tell the crew more (needed when the reason is Other)",
+                    label="Tell the crew more (needed for Other)",
                     required_when=("reason_code", DeclineReason.OTHER),
                     required="Say why the referral is declined: with Other, a note is needed.",
                     blank="A note is needed when the reason is Other.",

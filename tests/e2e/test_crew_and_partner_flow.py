@@ -109,7 +109,7 @@ def test_a_partner_declines_and_a_crew_cancels(pages, world):
     expect(partner.locator(".nhsuk-error-summary")).to_contain_text("Select why you are declining")
     pages.check(partner, "decline-errors")
     partner.get_by_label("No capacity").check()
-    partner.get_by_label("Tell the crew more (optional)").fill("Full until 6pm")
+    partner.get_by_label("Tell the crew more (needed for Other)").fill("Full until 6pm")
     partner.get_by_role("button", name="Decline").click()
     expect(partner.locator(".nhsuk-notification-banner")).to_contain_text("declined")
 
