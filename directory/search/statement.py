@@ -18,6 +18,7 @@ value into the SQL text) is compiled on every search instead, as before.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
@@ -52,6 +53,8 @@ _SENTINEL_LAST_DAY = date(2003, 4, 9)
 
 class _Slot(NamedTuple):
     name: str
+    # Passed as the ORM adapts a field's value (SQLite: dates as text), or as given (RawSQL).
+    adapted: bool
 
 
 class _Compiled(NamedTuple):
@@ -144,24 +147,38 @@ def _compile(
         sentinel_query, sentinel_moment, candidates, group=group, with_uncertain=with_uncertain
     )
     values = _values(sentinel_query, sentinel_moment, _SENTINEL_RADIUS_KM, sentinel_ids)
-    slots = {_adapt(value): _Slot(name) for name, value in values.items()}
-    found: set[str] = set()
-
-    def template(params: list) -> tuple:
-        out = []
-        for param in params:
-            slot = slots.get(param)
-            if slot is not None:
-                found.add(slot.name)
-            out.append(param if slot is None else slot)
-        return tuple(out)
-
-    compiled = _Compiled(inner, template(inner_params), uncertain, template(uncertain_params))
-    return compiled if found == set(values) else None
+    slots = sentinel_slots(values)
+    inner_template, found = parameter_template(inner_params, slots)
+    uncertain_template, more = parameter_template(uncertain_params, slots)
+    if found | more != set(values):
+        return None
+    return _Compiled(inner, inner_template, uncertain, uncertain_template)
 
 
-def _fill(template: tuple, values: dict) -> list:
-    return [_adapt(values[item.name]) if type(item) is _Slot else item for item in template]
+def sentinel_slots(values: dict[str, Any]) -> dict[Any, _Slot]:
+    """Each sentinel value as the compiled parameters may carry it, and its slot."""
+    slots = {value: _Slot(name, adapted=False) for name, value in values.items()}
+    slots.update({_adapt(value): _Slot(name, adapted=True) for name, value in values.items()})
+    return slots
+
+
+def parameter_template(params: list, slots: dict[Any, _Slot]) -> tuple[tuple, set[str]]:
+    """The compiled parameters with each sentinel replaced by its slot, and the slots
+    found."""
+    template = tuple(
+        slots.get(param, param) if isinstance(param, Hashable) else param for param in params
+    )
+    return template, {item.name for item in template if type(item) is _Slot}
+
+
+def fill(template: tuple, values: dict[str, Any]) -> list:
+    """A template's parameters with this search's values in its slots."""
+    return [
+        (_adapt(values[item.name]) if item.adapted else values[item.name])
+        if type(item) is _Slot
+        else item
+        for item in template
+    ]
 
 
 def fast_rows_statement(
@@ -191,9 +208,9 @@ def fast_rows_statement(
         values = _values(query, moment, radius_km, ids)
         parts = (
             compiled.inner,
-            _fill(compiled.inner_params, values),
+            fill(compiled.inner_params, values),
             compiled.uncertain,
-            _fill(compiled.uncertain_params, values),
+            fill(compiled.uncertain_params, values),
         )
     return fast_rows_assemble(parts, moment, group=group, limit=limit)
 

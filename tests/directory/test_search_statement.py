@@ -3,18 +3,22 @@ that shape must send exactly what the ORM would build for it, with its own value
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 import pytest
 
 from directory.hours import LONDON
+from directory.models import OpeningException
 from directory.search import (
     Moment,
     SearchQuery,
     candidates_queryset,
     fast_rows_sql,
     fast_rows_statement,
+    statement,
 )
+from directory.search.results import _page_queryset, _page_rows
+from directory.selectors import exceptions_window
 from directory.timing import Group
 from tests.directory.search_helpers import AT, ORIGIN, ids, place_service, point, search
 from tests.factories import borough, category
@@ -82,6 +86,8 @@ def test_it_sends_each_search_of_a_shape_the_statement_the_orm_builds_for_it(sha
                 with_uncertain=with_uncertain,
             )
             assert sent == built
+    # The statements above came from the shape's compiled parts, not compiled afresh.
+    assert None not in statement._compiled.values()
 
 
 def test_it_finds_each_search_its_own_services_when_the_shape_repeats(client, crew):
@@ -93,3 +99,13 @@ def test_it_finds_each_search_its_own_services_when_the_shape_repeats(client, cr
     assert ids(search(client, radius_km=5, age=40)) == [here.pk]
     assert ids(search(client, radius_km=5, age=40, lat=far_lat, lon=far_lon)) == [there.pk]
     assert ids(search(client, radius_km=5, age=10)) == []
+
+
+def test_it_reads_each_page_of_a_size_as_the_orm_reads_it():
+    services = [place_service(km) for km in (1.0, 2.0, 3.0, 4.0)]
+    OpeningException.objects.create(
+        service=services[2], date=AT.date(), closed=False, opens=time(8), closes=time(18)
+    )
+    window = exceptions_window(AT)
+    for page in ([services[0].pk, services[1].pk], [services[3].pk, services[2].pk]):
+        assert _page_rows(page, AT) == list(_page_queryset(page, window))
