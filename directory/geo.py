@@ -48,6 +48,13 @@ def distance_km_expression(
     return ExpressionWrapper(Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(a)), output_field=FloatField())
 
 
+def distance_params(latitude: float, longitude: float) -> tuple[float, float, float, float]:
+    """distance_km_sql's parameters for a point: 2R, its latitude in radians and that
+    latitude's cosine, its longitude in radians."""
+    phi0 = math.radians(latitude)
+    return 2 * EARTH_RADIUS_KM, phi0, math.cos(phi0), math.radians(longitude)
+
+
 def distance_km_sql(model, latitude: float, longitude: float) -> RawSQL:
     """distance_km_expression as one raw SQL node on model's latitude/longitude columns.
 
@@ -58,10 +65,8 @@ def distance_km_sql(model, latitude: float, longitude: float) -> RawSQL:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     lat, lon = f"{table}.{quote('latitude')}", f"{table}.{quote('longitude')}"
-    phi0 = math.radians(latitude)
     sql = (
         f"(%s * ASIN(SQRT(POWER(SIN((RADIANS({lat}) - %s) / 2.0), 2)"
         f" + %s * COS(RADIANS({lat})) * POWER(SIN((RADIANS({lon}) - %s) / 2.0), 2))))"
     )
-    params = (2 * EARTH_RADIUS_KM, phi0, math.cos(phi0), math.radians(longitude))
-    return RawSQL(sql, params, output_field=FloatField())  # noqa: S611  (values are params)
+    return RawSQL(sql, distance_params(latitude, longitude), output_field=FloatField())  # noqa: S611  (values are params)

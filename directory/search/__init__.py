@@ -5,6 +5,7 @@ benchmarks import only from here.
 The parts, in the order a search runs them:
 - params.py: the parameters, parsed and checked once (SearchQuery);
 - sql.py: the fast path, candidates from the search index, judged and ranked in SQL;
+- statement.py: that SQL compiled once per shape of search, and the fast path's rows;
 - judged.py: the exact path (exceptions, bank holidays, clock changes, explain);
 - rank.py: the ranking, in SQL and in Python, and the named row (Ranked) the stages pass;
 - results.py: each result's answer, and its JSON;
@@ -30,12 +31,12 @@ from directory.search.sql import (
     UNCERTAIN,
     Moment,
     candidates_queryset,
-    fast_rows,
     fast_rows_queryset,
     fast_rows_sql,
     nearest_band_km,
     nearest_band_settles,
 )
+from directory.search.statement import fast_rows, fast_rows_statement
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -55,6 +56,7 @@ __all__ = [
     "fast_rows",
     "fast_rows_queryset",
     "fast_rows_sql",
+    "fast_rows_statement",
     "nearest_band_km",
     "nearest_band_settles",
     "search_log_record",

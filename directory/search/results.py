@@ -9,16 +9,18 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.sql.compiler import SQLCompiler
 
 from directory import reference
 from directory.hours import LONDON, DayHours, TimeFit, time_fit
 from directory.models import OpeningException, OpeningSpan, Service
 from directory.search.rank import Ranked
+from directory.search.statement import fill, parameter_template, sentinel_slots
 from directory.selectors import capacity_live, exceptions_window
 from directory.timing import STAY
 
@@ -129,6 +131,60 @@ def _exceptions(joined: str | None) -> dict[date, DayHours]:
     return exceptions
 
 
+def _page_queryset(ids: list[int], window: tuple[date, date]) -> QuerySet:
+    return (
+        _summary_rows()
+        .filter(pk__in=ids)
+        .annotate(
+            exceptions=RawSQL(_exceptions_sql(), window)  # noqa: S611
+        )
+    )
+
+
+class _Page(NamedTuple):
+    """The page query of one size, compiled once (as directory/search/statement.py does
+    the main statement): its compiler (for the columns' converters), SQL and parameters."""
+
+    compiler: SQLCompiler
+    names: list[str]
+    sql: str
+    template: tuple
+
+
+_pages: dict[tuple, _Page | None] = {}
+_SENTINEL_ID = 987_101
+_SENTINEL_WINDOW = (date(2003, 4, 4), date(2003, 4, 20))
+
+
+def _page(size: int) -> _Page | None:
+    key = (connection.vendor, size)
+    if key not in _pages:
+        values: dict[str, Any] = {f"id{n}": _SENTINEL_ID + n for n in range(size)}
+        values["window_from"], values["window_to"] = _SENTINEL_WINDOW
+        query = _page_queryset(list(values.values())[:size], _SENTINEL_WINDOW).query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        template, found = parameter_template(list(params), sentinel_slots(values))
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        _pages[key] = _Page(compiler, names, sql, template) if found == set(values) else None
+    return _pages[key]
+
+
+def _page_rows(ids: list[int], at: datetime) -> list[dict[str, Any]]:
+    """The page's services as rows (_summary_rows), by the compiled query of its size."""
+    ids = list(dict.fromkeys(ids))
+    window = exceptions_window(at)
+    page = _page(len(ids))
+    if page is None:
+        return list(_page_queryset(ids, window))
+    values: dict[str, Any] = {f"id{n}": pk for n, pk in enumerate(ids)}
+    values["window_from"], values["window_to"] = window
+    with connection.cursor() as cursor:
+        cursor.execute(page.sql, fill(page.template, values))
+        found = cursor.fetchall()
+    return [dict(zip(page.names, row, strict=True)) for row in page.compiler.results_iter([found])]
+
+
 def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[str, Any]]:
     """The full answer for each ranked service, in that order; hours read exactly,
     with when each opens within the urgency window of `within` minutes.
@@ -138,12 +194,7 @@ def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[s
     search)."""
     if not ranked:
         return []
-    rows = {
-        row["id"]: row
-        for row in _summary_rows()
-        .filter(pk__in=[row.service_id for row in ranked])
-        .annotate(exceptions=RawSQL(_exceptions_sql(), exceptions_window(at)))  # noqa: S611
-    }
+    rows = {row["id"]: row for row in _page_rows([row.service_id for row in ranked], at)}
     codes = {str(pk): code for code, pk in reference.category_ids_by_code().items()}
     boroughs = {b.gss_code: b for b in reference.boroughs()}
     answer = []

@@ -32,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from directory.hours import LONDON
 from directory.models import PostcodeArea, SearchLog, Service
 from directory.postcodes import postcode_district
@@ -49,8 +51,8 @@ from directory.search.sql import (
     EMERGENCY_DEPARTMENT,
     Moment,
     candidates_queryset,
-    fast_rows,
 )
+from directory.search.statement import fast_rows
 
 # With explain, the nearest this many left-out services are listed.
 EXCLUDED_LIMIT = 50
@@ -90,21 +92,25 @@ def service_search(*, query: SearchQuery) -> SearchResult:
     when their category is asked for; when nothing fits, the two nearest within 60 km are
     offered as a fallback; outside London always, however far."""
     moment = Moment.of(query.at, query.within)
-    candidates = candidates_queryset(
-        query, moment, categories=query.categories, radius_km=query.radius_km
-    )
     left_out: list[LeftOut] = []
     if query.explain:
-        ranked, left_out = judged_rows(query, moment, candidates, only_uncertain=False)
+        ranked, left_out = judged_rows(
+            query, moment, _candidates(query, moment), only_uncertain=False
+        )
+    elif moment.clock_change:  # every candidate is uncertain today
+        ranked = judged_rows(query, moment, _candidates(query, moment), only_uncertain=True)[0]
     else:
-        if moment.clock_change:  # every candidate is uncertain today
-            ranked = judged_rows(query, moment, candidates, only_uncertain=True)[0]
-        else:
-            ranked, uncertain = fast_rows(query, moment, candidates)
-            if uncertain:
-                ranked += judged_rows(
-                    query, moment, candidates, only_uncertain=True, service_ids=uncertain
-                )[0]
+        # The usual search: its statements come compiled (directory/search/statement.py),
+        # and the queryset is built only when a few candidates must be judged in Python.
+        ranked, uncertain = fast_rows(query, moment)
+        if uncertain:
+            ranked += judged_rows(
+                query,
+                moment,
+                _candidates(query, moment),
+                only_uncertain=True,
+                service_ids=uncertain,
+            )[0]
     ranked.sort()
     ranked = ranked[: query.limit]
 
@@ -118,6 +124,12 @@ def service_search(*, query: SearchQuery) -> SearchResult:
         excluded=_excluded(left_out),
         fallback=fallback,
         explain=query.explain,
+    )
+
+
+def _candidates(query: SearchQuery, moment: Moment) -> QuerySet:
+    return candidates_queryset(
+        query, moment, categories=query.categories, radius_km=query.radius_km
     )
 
 

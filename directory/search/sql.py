@@ -75,37 +75,48 @@ class Moment:
         )
 
 
+def category_filter_ids(categories: list[str]) -> list[int]:
+    """The category ids candidates_queryset filters on: those asked for, or with none
+    asked for, the emergency department's (left out)."""
+    # Ids from the process's cache: no join to the category table.
+    return list(reference.category_ids(categories or [EMERGENCY_DEPARTMENT]).values())
+
+
+def near_days(moment: Moment) -> tuple[date, date]:
+    """The days a dated exception makes a candidate uncertain: from the day before `at`
+    to the day after the urgency window (and its stay) ends."""
+    return moment.day - timedelta(days=1), (moment.last_day or moment.day) + timedelta(days=1)
+
+
 def candidates_queryset(
     query: SearchQuery,
     moment: Moment,
     *,
     categories: list[str],
     radius_km: float,
+    category_ids: list[int] | None = None,
 ) -> QuerySet:
     """Index entries within the radius, with their distance and whether the fast path may
-    judge them (`uncertain` when it may not)."""
+    judge them (`uncertain` when it may not). category_ids, when given, stands in for
+    category_filter_ids(categories)."""
     min_lat, max_lat, min_lon, max_lon = bounding_box(query.latitude, query.longitude, radius_km)
     entries = ServiceSearchEntry.objects.filter(
         latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon)
     )
+    ids = category_filter_ids(categories) if category_ids is None else category_ids
     if categories:
-        # Ids from the process's cache: no join to the category table.
-        entries = entries.filter(category_id__in=list(reference.category_ids(categories).values()))
+        entries = entries.filter(category_id__in=ids)
     else:
         # Every kind of service except the emergency department: the product is the
         # alternative to it. A service also in another category is found through that one.
-        entries = entries.exclude(
-            category_id__in=list(reference.category_ids([EMERGENCY_DEPARTMENT]).values())
-        )
+        entries = entries.exclude(category_id__in=ids)
     if moment.clock_change:
         uncertain: Any = Value(True)
     else:
-        last_day = moment.last_day or moment.day
-        near_days = (moment.day - timedelta(days=1), last_day + timedelta(days=1))
         # IN (subquery) rather than EXISTS: PostgreSQL hashes the few services with an
         # exception near `at` once, instead of probing the exceptions per candidate.
         condition = Q(
-            service_id__in=OpeningException.objects.filter(date__range=near_days).values(
+            service_id__in=OpeningException.objects.filter(date__range=near_days(moment)).values(
                 "service_id"
             )
         )
@@ -144,27 +155,36 @@ def fast_rows_queryset(
     return rows
 
 
-def fast_rows_sql(
+def fast_rows_parts(
     query: SearchQuery,
     moment: Moment,
     candidates: QuerySet,
     *,
-    limit: int,
     group: int = Group.OPEN,
     with_uncertain: bool = False,
-) -> tuple[str, list]:
-    """The search's main statement (bench/search.py times it as raw SQL).
+) -> tuple[str, list, str | None, list]:
+    """The ORM-compiled parts of fast_rows_sql: the ranked certain fits, and (with_uncertain)
+    the uncertain candidates marked UNCERTAIN; each as (sql, params)."""
+    inner, params = fast_rows_queryset(
+        query, moment, candidates, group=group
+    ).query.sql_with_params()
+    if not with_uncertain:
+        return inner, list(params), None, []
+    uncertain, more = (
+        candidates.filter(uncertain=True)
+        .annotate(rank=Value(UNCERTAIN, output_field=IntegerField()))
+        .values_list("rank", "distance", "service_id")
+        .order_by()
+        .query.sql_with_params()
+    )
+    return inner, list(params), uncertain, list(more)
 
-    The best `limit` certain candidates whose hours put them in `group`
-    (directory/timing.py: open now for long enough; open in time; closed). The
-    candidates arrive already sorted from the entry rows alone, and the weekly windows
-    are probed in that order, so the database stops after about `limit` probes instead of
-    probing every candidate.
-    with_uncertain: also list the uncertain candidates, with rank UNCERTAIN, in the same
-    round trip (usually there are none, and then no second query is needed).
-    """
-    rows = fast_rows_queryset(query, moment, candidates, group=group)
-    inner, params = rows.query.sql_with_params()
+
+def fast_rows_assemble(
+    parts: tuple[str, list, str | None, list], moment: Moment, *, group: int, limit: int
+) -> tuple[str, list]:
+    """fast_rows_sql's statement around its parts: the time rule and the limit."""
+    inner, params, uncertain, more = parts
     quote = connection.ops.quote_name
     test, bounds = sql_time_group(
         f"c.{quote('service_id')}",
@@ -177,31 +197,35 @@ def fast_rows_sql(
     # Only quoted identifiers and ORM-compiled SQL are pasted in; every value is a parameter.
     sql = f"SELECT {columns} FROM ({inner}) c WHERE {test} ORDER BY {columns} LIMIT %s"  # noqa: S608
     params = [*params, *bounds, limit]
-    if with_uncertain:
-        uncertain, more = (
-            candidates.filter(uncertain=True)
-            .annotate(rank=Value(UNCERTAIN, output_field=IntegerField()))
-            .values_list("rank", "distance", "service_id")
-            .order_by()
-            .query.sql_with_params()
-        )
+    if uncertain is not None:
         # Each side in its own FROM: SQLite refuses ORDER BY/LIMIT inside a compound's arm.
         sql = f"SELECT * FROM ({sql}) f UNION ALL SELECT * FROM ({uncertain}) u"  # noqa: S608
         params += more
     return sql, params
 
 
-def fast_rows(
-    query: SearchQuery, moment: Moment, candidates: QuerySet
-) -> tuple[list[Ranked], list[int]]:
-    """(rank, distance, service_id) of the best certain candidates, judged wholly in SQL
-    (open now first, then open in time, then, unless open_only, closed ones: each asked
-    for only while fewer than `limit` fit), and the ids of the uncertain candidates, left
-    for Python to judge."""
-    near = _nearest_band_rows(query, moment)
-    if near is not None:
-        return near
-    return _group_rows(query, moment, candidates)
+def fast_rows_sql(
+    query: SearchQuery,
+    moment: Moment,
+    candidates: QuerySet,
+    *,
+    limit: int,
+    group: int = Group.OPEN,
+    with_uncertain: bool = False,
+) -> tuple[str, list]:
+    """The search's main statement (bench/search.py times it as raw SQL; the search sends
+    the same, compiled once per shape: directory/search/statement.py).
+
+    The best `limit` certain candidates whose hours put them in `group`
+    (directory/timing.py: open now for long enough; open in time; closed). The
+    candidates arrive already sorted from the entry rows alone, and the weekly windows
+    are probed in that order, so the database stops after about `limit` probes instead of
+    probing every candidate.
+    with_uncertain: also list the uncertain candidates, with rank UNCERTAIN, in the same
+    round trip (usually there are none, and then no second query is needed).
+    """
+    parts = fast_rows_parts(query, moment, candidates, group=group, with_uncertain=with_uncertain)
+    return fast_rows_assemble(parts, moment, group=group, limit=limit)
 
 
 def nearest_band_km(query: SearchQuery) -> float | None:
@@ -218,45 +242,3 @@ def nearest_band_settles(rows: list[Ranked], limit: int) -> bool:
     A service beyond the first band ranks after every such one, whatever its hours or
     capacity, so nothing further out can enter the page."""
     return len(rows) >= limit and in_first_band(rows[limit - 1].rank)
-
-
-def _nearest_band_rows(query: SearchQuery, moment: Moment) -> tuple[list[Ranked], list[int]] | None:
-    """fast_rows from the nearest distance band alone, when that settles the answer: the
-    database then scans the band's small box instead of the radius's (at 500,000
-    services, about a tenth of the index). Otherwise None: search the whole radius."""
-    near_km = nearest_band_km(query)
-    if near_km is None:
-        return None
-    candidates = candidates_queryset(query, moment, categories=query.categories, radius_km=near_km)
-    rows, uncertain = _group_rows(query, moment, candidates, groups=(Group.OPEN,))
-    return (rows, uncertain) if nearest_band_settles(rows, query.limit) else None
-
-
-def _group_rows(
-    query: SearchQuery,
-    moment: Moment,
-    candidates: QuerySet,
-    *,
-    groups: tuple[int, ...] = (Group.OPEN, Group.LATER, Group.CLOSED),
-) -> tuple[list[Ranked], list[int]]:
-    rows: list[Ranked] = []
-    uncertain: list[int] = []
-    for group in groups:
-        if len(rows) >= query.limit or (group == Group.CLOSED and query.open_only):
-            break
-        sql, params = fast_rows_sql(
-            query,
-            moment,
-            candidates,
-            group=group,
-            limit=query.limit - len(rows),
-            with_uncertain=group == Group.OPEN,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for row in map(Ranked._make, cursor.fetchall()):
-                if row.rank == UNCERTAIN:
-                    uncertain.append(row.service_id)
-                else:
-                    rows.append(row)
-    return rows, uncertain

@@ -1,0 +1,72 @@
+"""CPU per search in this process: time.process_time over the bench's 200 searches,
+through the endpoint (routing, token, DRF, the search, the log) and through
+service_search alone. Wall time on a shared machine moves with its load; CPU per search
+is the part the code controls.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fd_bench_search .venv/bin/python \
+        bench/search_cpu.py [--rounds 3]
+
+Expects a database bench/search.py has already loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.test import Client
+    from knox.models import AuthToken
+
+    from bench.search import _searches
+    from directory.models import Organisation, Role, User
+    from directory.search import search_query_from_params, service_search
+
+    searches = _searches(random.Random(args.seed))
+    trust, _ = Organisation.objects.get_or_create(
+        ods_code="BENCHLAS", defaults={"name": "Bench Ambulance", "kind": "ambulance_trust"}
+    )
+    crew, _ = User.objects.get_or_create(
+        username="bench-crew", defaults={"organisation": trust, "role": Role.CREW}
+    )
+    _, token = AuthToken.objects.create(crew, timedelta(hours=1))
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    for params in searches[:20]:
+        client.get("/api/v1/services/search/", params)
+
+    for _ in range(args.rounds):
+        started = time.process_time()
+        for params in searches:
+            client.get("/api/v1/services/search/", params)
+        endpoint = (time.process_time() - started) * 1000 / len(searches)
+        started = time.process_time()
+        for params in searches:
+            service_search(query=search_query_from_params(params))
+        search = (time.process_time() - started) * 1000 / len(searches)
+        print(
+            f"CPU per search: endpoint {endpoint:.2f} ms, service_search {search:.2f} ms;"
+            f" load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
