@@ -22,6 +22,7 @@ from directory import permissions
 from directory.models import Sex
 from directory.postcodes import normalise_postcode
 from referrals import selectors, services
+from referrals.api_output import referral_detail
 from referrals.idempotency import check_key, idempotent_response
 from referrals.models import Mobility, PatientAccess, Urgency
 from referrals.nhs_number import normalise_nhs_number
@@ -238,7 +239,8 @@ class ReferralCreateApi(APIView):
 
         def create() -> tuple[int, dict]:
             referral = services.referral_create(user=request.user, data=data.validated_data)
-            body = ReferralDetailSerializer(referral, context={"user": request.user}).data
+            # ReferralDetailSerializer's shape, built without its fields (see api_output.py).
+            body = referral_detail(referral, user=request.user)
             return status.HTTP_201_CREATED, body
 
         code, body = idempotent_response(
