@@ -8,6 +8,7 @@ patient detail is ever put in a URL or a log line.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from django.utils import timezone
@@ -209,10 +210,31 @@ class ReferralEventSerializer(serializers.Serializer):
 # --- views ---------------------------------------------------------------------------
 
 
+class _FieldsBuiltOnce(serializers.Serializer):
+    """An input serializer whose fields, nested serializers' included, are built once per
+    class and shared by every instance.
+
+    DRF deep-copies each declared field per instance so that one instance may change its
+    own; the create body's ~30 fields are never changed, and copying them cost more CPU than
+    validating them. Only for serializers whose fields keep nothing of a request: plain
+    fields and validate_<name> methods, no context, never partial. The fields are bound to
+    an instance made without data, so no request's body outlives its request.
+    """
+
+    @property
+    def fields(self):
+        return _fields_of(type(self))
+
+
+@functools.cache
+def _fields_of(serializer_class: type[serializers.Serializer]):
+    return serializers.Serializer.fields.func(serializer_class())
+
+
 class ReferralCreateApi(APIView):
     """POST: send a referral. Requires an Idempotency-Key header."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(_FieldsBuiltOnce):
         service = serializers.IntegerField(min_value=1)
         incident_reference = serializers.CharField(max_length=40)
         urgency = serializers.ChoiceField(choices=Urgency.choices)

@@ -48,9 +48,7 @@ def test_it_answers_a_patient_without_papers_as_the_serializer_does(api_as, crew
 
 
 @pytest.mark.parametrize("status", ["acknowledged", "accepted", "declined", "cancelled"])
-def test_it_shapes_a_referral_in_any_status_as_the_serializer_does(
-    status, crew, partner, service
-):
+def test_it_shapes_a_referral_in_any_status_as_the_serializer_does(status, crew, partner, service):
     referral = referral_in(status, crew=crew, partner=partner, service=service)
     referral = Referral.objects.get(pk=referral.pk)
     for user in (crew, partner, None):
