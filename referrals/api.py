@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.views import APIView
 
 from config.pagination import PageNumberPagination
@@ -217,8 +218,9 @@ class _FieldsBuiltOnce(serializers.Serializer):
     DRF deep-copies each declared field per instance so that one instance may change its
     own; the create body's ~30 fields are never changed, and copying them cost more CPU than
     validating them. Only for serializers whose fields keep nothing of a request: plain
-    fields and validate_<name> methods, no context, never partial. The fields are bound to
-    an instance made without data, so no request's body outlives its request.
+    fields and validate_<name> methods, no context, never partial; validating writes nothing
+    on a field, so gunicorn's threads share them too. The fields are bound to an instance
+    made without data, so no request's body outlives its request.
     """
 
     @property
@@ -227,7 +229,7 @@ class _FieldsBuiltOnce(serializers.Serializer):
 
 
 @functools.cache
-def _fields_of(serializer_class: type[serializers.Serializer]):
+def _fields_of(serializer_class: type[serializers.Serializer]) -> BindingDict:
     return serializers.Serializer.fields.func(serializer_class())
 
 
