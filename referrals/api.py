@@ -8,6 +8,7 @@ patient detail is ever put in a URL or a log line.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from django.utils import timezone
@@ -15,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.views import APIView
 
 from config.pagination import PageNumberPagination
@@ -22,6 +24,7 @@ from directory import permissions
 from directory.models import Sex
 from directory.postcodes import normalise_postcode
 from referrals import selectors, services
+from referrals.api_output import referral_detail
 from referrals.idempotency import check_key, idempotent_response
 from referrals.models import Mobility, PatientAccess, Urgency
 from referrals.nhs_number import normalise_nhs_number
@@ -208,10 +211,32 @@ class ReferralEventSerializer(serializers.Serializer):
 # --- views ---------------------------------------------------------------------------
 
 
+class _FieldsBuiltOnce(serializers.Serializer):
+    """An input serializer whose fields, nested serializers' included, are built once per
+    class and shared by every instance.
+
+    DRF deep-copies each declared field per instance so that one instance may change its
+    own; the create body's ~30 fields are never changed, and copying them cost more CPU than
+    validating them. Only for serializers whose fields keep nothing of a request: plain
+    fields and validate_<name> methods, no context, never partial; validating writes nothing
+    on a field, so gunicorn's threads share them too. The fields are bound to an instance
+    made without data, so no request's body outlives its request.
+    """
+
+    @property
+    def fields(self):
+        return _fields_of(type(self))
+
+
+@functools.cache
+def _fields_of(serializer_class: type[serializers.Serializer]) -> BindingDict:
+    return serializers.Serializer.fields.func(serializer_class())
+
+
 class ReferralCreateApi(APIView):
     """POST: send a referral. Requires an Idempotency-Key header."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(_FieldsBuiltOnce):
         service = serializers.IntegerField(min_value=1)
         incident_reference = serializers.CharField(max_length=40)
         urgency = serializers.ChoiceField(choices=Urgency.choices)
@@ -238,7 +263,8 @@ class ReferralCreateApi(APIView):
 
         def create() -> tuple[int, dict]:
             referral = services.referral_create(user=request.user, data=data.validated_data)
-            body = ReferralDetailSerializer(referral, context={"user": request.user}).data
+            # ReferralDetailSerializer's shape, built without its fields (see api_output.py).
+            body = referral_detail(referral, user=request.user)
             return status.HTTP_201_CREATED, body
 
         code, body = idempotent_response(
