@@ -310,7 +310,11 @@ class ServiceSearchApi(APIView):
                 "origin": serializers.DictField(),
                 "count": serializers.IntegerField(),
                 "results": _SERVICE_SCHEMA.__class__(many=True),
-                "excluded": serializers.ListField(child=serializers.DictField()),
+                "excluded": serializers.ListField(
+                    child=serializers.DictField(),
+                    required=False,
+                    help_text="Only with explain=true: who was left out and why",
+                ),
                 "fallback": _SERVICE_SCHEMA.__class__(many=True),
             },
         ),

@@ -15,3 +15,15 @@ def test_it_describes_every_api_route_in_openapi(api_as, crew):
 def test_it_serves_the_api_docs_page(client, crew):
     client.force_login(crew)
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_search_without_explain_has_every_field_the_schema_requires(api_as, crew):
+    client = api_as(crew)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    required = set(schema["components"]["schemas"]["SearchAnswer"]["required"])
+    for explain in ("false", "true"):
+        answer = client.get(
+            "/api/v1/services/search/", {"lat": 51.5, "lon": -0.12, "explain": explain}
+        )
+        assert answer.status_code == 200
+        assert required <= set(answer.json()), explain
