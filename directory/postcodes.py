@@ -143,6 +143,11 @@ def postcode_locate(postcode: str) -> PostcodeLocation:
     the field "postcode".
     """
     normalised = normalise_postcode(postcode)
+    outward = outward_code_only(postcode) if normalised is None else None
+    if outward:
+        # Half a postcode is how people type when unsure: say what is missing.
+        message = f"Enter the whole postcode, not just {outward} (for example SE1 7EH)."
+        raise DomainError(message, code="invalid_postcode", fields={"postcode": message})
     if normalised is None:
         raise DomainError(
             f"{postcode!r} is not a UK postcode.",

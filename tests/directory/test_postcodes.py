@@ -207,3 +207,12 @@ def test_it_never_asks_a_geocoder_unless_one_is_configured(db, settings):
     settings.GEOCODER = ""
     with pytest.raises(DomainError):
         postcode_locate("YY9 9ZZ")  # well formed, but no such district
+
+
+def test_it_asks_for_the_whole_postcode_when_only_its_first_half_is_typed(api_as, crew):
+    answer = api_as(crew).get("/api/v1/services/search/", {"postcode": "se1 "})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["fields"] == {
+        "postcode": ["Enter the whole postcode, not just SE1 (for example SE1 7EH)."]
+    }
