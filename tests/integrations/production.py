@@ -46,6 +46,29 @@ def broker_to_ourselves(url: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def on_test_broker(url: str, settings) -> Iterator[str]:
+    """This process's Celery app and settings on the test broker `url`, held against other
+    test processes (broker_to_ourselves), its queues purged of tasks an earlier run left;
+    everything put back when the block ends."""
+    from config.celery import app
+    from integrations import queueing
+
+    with broker_to_ourselves(url):
+        settings.CELERY_BROKER_URL = url
+        previous = app.conf.broker_url
+        app.conf.broker_url = url
+        with app.connection_for_write() as conn:
+            for queue in app.amqp.queues:
+                conn.default_channel.queue_purge(queue)
+        try:
+            yield url
+        finally:
+            queueing._publisher_drop()
+            app.close()
+            app.conf.broker_url = previous
+
+
+@contextlib.contextmanager
 def celery_worker(env: dict[str, str], *options: str) -> Iterator[tuple[subprocess.Popen, Path]]:
     """A `celery -A config worker` process of the test's own (with `options`), its output in a
     log file; stopped by pid when the block ends (TERM, then KILL of its process group), and

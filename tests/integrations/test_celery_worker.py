@@ -13,11 +13,10 @@ from django.db import connection
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from config.celery import app
-from integrations import queueing, tasks
+from integrations import tasks
 from integrations.models import Delivery
 from tests.integrations.conftest import answer, make_endpoint, make_referral
-from tests.integrations.production import broker_to_ourselves, celery_worker, database_url
+from tests.integrations.production import celery_worker, database_url, on_test_broker
 from tests.integrations.receiver import Receiver
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
@@ -33,17 +32,8 @@ pytestmark = [
 
 @pytest.fixture
 def broker(settings):
-    with broker_to_ourselves(BROKER_URL):
-        settings.CELERY_BROKER_URL = BROKER_URL
-        previous = app.conf.broker_url
-        app.conf.broker_url = BROKER_URL
-        with app.connection_for_write() as conn:
-            for queue in app.amqp.queues:
-                conn.default_channel.queue_purge(queue)  # tasks left by an earlier run
-        yield BROKER_URL
-        queueing._publisher_drop()
-        app.close()
-        app.conf.broker_url = previous
+    with on_test_broker(BROKER_URL, settings) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,11 +13,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from config.celery import app
-from integrations import queueing, tasks
+from integrations import tasks
 from integrations.models import Delivery
 from tests.integrations.conftest import make_endpoint
-from tests.integrations.production import broker_to_ourselves, celery_worker, database_url
+from tests.integrations.production import celery_worker, database_url, on_test_broker
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,26 +33,15 @@ pytestmark = [
 def worker_log(settings):
     """A worker (4 processes, each endpoint's 2 slots and room to spare) on the test broker;
     yields the path of its log, which records every task it received."""
-    with broker_to_ourselves(BROKER_URL):
-        settings.CELERY_BROKER_URL = BROKER_URL
-        previous = app.conf.broker_url
-        app.conf.broker_url = BROKER_URL
-        with app.connection_for_write() as conn:
-            for queue in app.amqp.queues:
-                conn.default_channel.queue_purge(queue)  # tasks left by an earlier run
+    with on_test_broker(BROKER_URL, settings):
         env = {
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": BROKER_URL,
             "OUTBOUND_ALLOW_PRIVATE": "true",
             "DELIVERY_ENDPOINT_CONCURRENCY": "2",
         }
-        try:
-            with celery_worker(env, "--concurrency", "4") as (_process, log_path):
-                yield log_path
-        finally:
-            queueing._publisher_drop()
-            app.close()
-            app.conf.broker_url = previous
+        with celery_worker(env, "--concurrency", "4") as (_process, log_path):
+            yield log_path
 
 
 def _eventually(check, *, within: float = 60.0):
