@@ -127,7 +127,9 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def _time_endpoint(searches: list[dict]) -> list[float]:
+def crew_client(searches: list[dict]):
+    """A test client with the bench crew's token, warmed up (caches, connection) by the
+    first 20 searches."""
     from django.test import Client
     from knox.models import AuthToken
 
@@ -141,8 +143,13 @@ def _time_endpoint(searches: list[dict]) -> list[float]:
     )
     _, token = AuthToken.objects.create(crew, timedelta(hours=1))
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
-    for params in searches[:20]:  # warm up caches and connections
+    for params in searches[:20]:
         client.get("/api/v1/services/search/", params)
+    return client
+
+
+def _time_endpoint(searches: list[dict]) -> list[float]:
+    client = crew_client(searches)
     timings = []
     for params in searches:
         started = time.perf_counter()

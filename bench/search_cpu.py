@@ -16,7 +16,6 @@ import os
 import random
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,24 +32,12 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.test import Client
-    from knox.models import AuthToken
 
-    from bench.search import _searches
-    from directory.models import Organisation, Role, User
+    from bench.search import _searches, crew_client
     from directory.search import search_query_from_params, service_search
 
     searches = _searches(random.Random(args.seed))
-    trust, _ = Organisation.objects.get_or_create(
-        ods_code="BENCHLAS", defaults={"name": "Bench Ambulance", "kind": "ambulance_trust"}
-    )
-    crew, _ = User.objects.get_or_create(
-        username="bench-crew", defaults={"organisation": trust, "role": Role.CREW}
-    )
-    _, token = AuthToken.objects.create(crew, timedelta(hours=1))
-    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
-    for params in searches[:20]:
-        client.get("/api/v1/services/search/", params)
+    client = crew_client(searches)
 
     for _ in range(args.rounds):
         started = time.process_time()
