@@ -9,6 +9,7 @@ and tests/referrals/test_permissions.py.
 from __future__ import annotations
 
 import binascii
+from datetime import UTC, datetime
 from hmac import compare_digest
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
+from config.compiled import compiled_instances
 from directory.models import Role
 
 if TYPE_CHECKING:
@@ -171,6 +173,19 @@ class RolePermission(BasePermission):
 # --- token authentication (H9) ------------------------------------------------------------
 
 
+_TOKEN_SENTINELS = {"prefix": "~t0k3n~", "now": datetime(2003, 4, 5, 6, 7, 8, 91011, tzinfo=UTC)}
+
+
+def _token_rows(*, prefix: str, now: datetime) -> QuerySet:
+    model = get_token_model()
+    holders = model.objects.filter(token_key=prefix).values("user")
+    return (
+        model.objects.filter(user__in=holders)
+        .filter(Q(token_key=prefix) | Q(expiry__lt=now))
+        .select_related("user", "user__organisation")
+    )
+
+
 class TokenAuthentication(KnoxTokenAuthentication):
     """knox's token check in one query instead of two, with the caller's organisation.
 
@@ -189,14 +204,10 @@ class TokenAuthentication(KnoxTokenAuthentication):
             # Tokens are hex; anything else in the header is a wrong token, not a 500.
             raise exceptions.AuthenticationFailed(message) from None
         prefix = token[: CONSTANTS.TOKEN_KEY_LENGTH]
-        model = get_token_model()
-        holders = model.objects.filter(token_key=prefix).values("user")
         # The tokens with this prefix, and the expired tokens of their users (the only other
-        # tokens knox's clean-up acts on), with user and organisation joined.
-        rows = list(
-            model.objects.filter(user__in=holders)
-            .filter(Q(token_key=prefix) | Q(expiry__lt=timezone.now()))
-            .select_related("user", "user__organisation")
+        # tokens knox's clean-up acts on), with user and organisation joined; compiled once.
+        rows = compiled_instances(
+            "token_check", _token_rows, _TOKEN_SENTINELS, {"prefix": prefix, "now": timezone.now()}
         )
         deleted: set[str] = set()
         for auth_token in rows:
