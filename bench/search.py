@@ -8,7 +8,8 @@ search index included; once: re-runs reuse them when the count matches), printin
 that took beside the load average. Then runs 200 random searches (10 km, one category, an
 age) through GET /api/v1/services/search/ with Django's test client and a crew's token, so routing,
 authentication, ranking, serialisation and the search log all count. In the same run it
-times (a) the search's main query as raw SQL on its own psycopg connection, and (b) a naive
+times (a) the search's main query as raw SQL on its own psycopg connection, once with its
+values in the text (planned each run) and once prepared (as the endpoint runs it), and (b) a naive
 baseline: load the category's services and rank them in Python with geopy's geodesic.
 The last line printed is one JSON object.
 """
@@ -172,7 +173,7 @@ def _queries_per_request(client, searches: list[dict]) -> float:
     return len(queries.captured_queries) / len(searches)
 
 
-def _time_raw_sql(searches: list[dict], url: str) -> list[float]:
+def _time_raw_sql(searches: list[dict], url: str, *, prepared: bool) -> list[float]:
     """The statements the endpoint sends for its best open services, as raw SQL: the
     nearest distance band's, and the whole radius's only when the band does not settle
     the page (as directory/search/sql.py's fast_rows decides)."""
@@ -206,14 +207,17 @@ def _time_raw_sql(searches: list[dict], url: str) -> list[float]:
 
     def ask(cursor, near, whole, limit: int) -> None:
         if near is not None:
-            rows = [Ranked._make(row) for row in cursor.execute(*near).fetchall()]
+            rows = [Ranked._make(row) for row in cursor.execute(*near, prepare=prepared).fetchall()]
             if nearest_band_settles([row for row in rows if row.rank != UNCERTAIN], limit):
                 return
-        cursor.execute(*whole).fetchall()
+        cursor.execute(*whole, prepare=prepared).fetchall()
 
     timings = []
     with psycopg.connect(url) as conn:
-        cursor = psycopg.ClientCursor(conn)
+        # Unprepared: the values written into the text, planned on every run, as psql runs
+        # it. Prepared: bound on the server and planned once, as the endpoint's statements
+        # run with DB_PREPARE_THRESHOLD on.
+        cursor = psycopg.Cursor(conn) if prepared else psycopg.ClientCursor(conn)
         for question in questions[:20]:
             ask(cursor, *question)
         for question in questions:
@@ -285,13 +289,15 @@ def main() -> None:
     searches = _searches(rng)
 
     endpoint, queries = _time_endpoint(searches)
-    raw = _time_raw_sql(searches, url)
+    raw = _time_raw_sql(searches, url, prepared=False)
+    raw_prepared = _time_raw_sql(searches, url, prepared=True)
     naive = _time_naive(searches, naive_searches(args.size))
     figures = {
         "size": args.size,
         "p50_ms": round(statistics.median(endpoint), 2),
         "p95_ms": round(_percentile(endpoint, 0.95), 2),
         "raw_sql_p50_ms": round(statistics.median(raw), 2),
+        "raw_sql_prepared_p50_ms": round(statistics.median(raw_prepared), 2),
         "naive_p50_ms": round(statistics.median(naive), 2),
         "queries_per_request": round(queries, 2),
         "load_average": round(os.getloadavg()[0], 2),
@@ -299,7 +305,9 @@ def main() -> None:
     print(
         f"endpoint p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; "
         f"raw SQL p50 {figures['raw_sql_p50_ms']} ms "
-        f"(x{figures['p50_ms'] / max(figures['raw_sql_p50_ms'], 0.001):.1f}); "
+        f"(x{figures['p50_ms'] / max(figures['raw_sql_p50_ms'], 0.001):.1f}), "
+        f"prepared {figures['raw_sql_prepared_p50_ms']} ms "
+        f"(x{figures['p50_ms'] / max(figures['raw_sql_prepared_p50_ms'], 0.001):.1f}); "
         f"naive p50 {figures['naive_p50_ms']} ms "
         f"({figures['naive_p50_ms'] / figures['p50_ms']:.0f}x slower); "
         f"{figures['queries_per_request']} queries per search; "

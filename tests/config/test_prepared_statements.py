@@ -1,9 +1,12 @@
-"""DB_PREPARE_THRESHOLD turns on psycopg's prepared statements on PostgreSQL."""
+"""DB_PREPARE_THRESHOLD sets when psycopg prepares a statement on PostgreSQL (on by default)."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
@@ -26,19 +29,45 @@ def _settings(**env):
     )
 
 
-def test_it_leaves_statements_unprepared_by_default():
+def test_it_prepares_statements_run_five_times_by_default():
     run = _settings()
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["None", "None"]
+    assert run.stdout.split() == ["True", "5"]
 
 
 def test_it_prepares_statements_run_that_many_times():
-    run = _settings(DB_PREPARE_THRESHOLD="5")
+    run = _settings(DB_PREPARE_THRESHOLD="2")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["True", "5"]
+    assert run.stdout.split() == ["True", "2"]
+
+
+def test_it_leaves_statements_unprepared_when_turned_off():
+    run = _settings(DB_PREPARE_THRESHOLD="-1")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["None", "None"]
 
 
 def test_it_refuses_a_threshold_of_zero_naming_the_variable():
     run = _settings(DB_PREPARE_THRESHOLD="0")
     assert run.returncode != 0
     assert "DB_PREPARE_THRESHOLD" in run.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+@pytest.mark.skipif(
+    not connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold"),
+    reason="DB_PREPARE_THRESHOLD=-1 in this run",
+)
+@pytest.mark.django_db
+def test_it_answers_a_repeated_api_call_from_a_prepared_statement(crew):
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    _, token = AuthToken.objects.create(crew)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    for _ in range(6):
+        assert client.get("/api/v1/me/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("knox_authtoken" in statement for statement in prepared), prepared
