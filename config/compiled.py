@@ -1,0 +1,193 @@
+"""Hot statements whose SQL never changes, built once per database connection and run with
+fresh values: a one-row read with its select_related joins, and a plain INSERT.
+
+Django compiles a queryset's SQL (joins, select list, lookups, ordering) and an INSERT's
+(each field's placeholder, its returning columns) again for every execution; for referral
+creation that cost more CPU than the statements themselves. What is cached here is only
+the SQL text and how to read its row back; every value is a bound parameter, prepared by
+its field exactly as the ORM prepares it.
+
+Per connection (Django keeps one per thread and database), so a cached plan is only ever
+used on the connection that compiled it: nothing is shared between gunicorn's threads.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet, signals
+from django.db.models.query import get_related_populators
+
+# connection -> name -> plan
+_PLANS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+# A value no lookup will ever be asked for, put where the looked-up value goes so that its
+# parameter can be found in the compiled SQL's parameters.
+_MARK = -7_318_249_006_125_573
+
+
+def _plans(connection) -> dict[Any, Any]:
+    plans = _PLANS.get(connection)
+    if plans is None:
+        plans = _PLANS[connection] = {}
+    return plans
+
+
+# --- one row -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    sql: str
+    params: tuple
+    slot: int
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list
+    annotations: dict[str, int]
+    converters: list[tuple[int, list, Any]]
+
+
+def _row_plan(name: str, build: Callable[[Any], QuerySet], alias: str) -> _RowPlan:
+    queryset = build(_MARK)
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    slots = [i for i, value in enumerate(params) if value == _MARK]
+    if len(slots) != 1:
+        raise ValueError(f"{name}: the looked-up value must be one parameter of the SQL")
+    select, klass_info = compiler.select, compiler.klass_info
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    expressions = [column[0] for column in select[0 : compiler.col_count]]
+    return _RowPlan(
+        sql=sql,
+        params=tuple(params),
+        slot=slots[0],
+        model=klass_info["model"],
+        init_list=[column[0].target.attname for column in select[start:end]],
+        start=start,
+        end=end,
+        populators=get_related_populators(klass_info, select, alias),
+        annotations=dict(compiler.annotation_col_map or {}),
+        converters=sorted(
+            (position, convs, expression)
+            for position, (convs, expression) in compiler.get_converters(expressions).items()
+        ),
+    )
+
+
+def row_by(
+    model: type[Model], name: str, build: Callable[[Any], QuerySet], value: Any
+) -> Model | None:
+    """build(value)'s one row as a model instance (select_related and annotations filled, as
+    the queryset would give them), or None; build's SQL is compiled once per connection.
+
+    `name` keys the cache (with the model): one name, one build. build(value) must use
+    `value` as exactly one parameter of its SQL, and read at most one row (a lookup on a
+    unique column).
+    """
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    plans = _plans(connection)
+    key = (model._meta.label, name)
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = _row_plan(name, build, alias)
+    params = list(plan.params)
+    params[plan.slot] = value
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if plan.converters:
+        row = list(row)
+        for position, convs, expression in plan.converters:
+            for convert in convs:
+                row[position] = convert(row[position], expression, connection)
+    obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
+    for populator in plan.populators:
+        populator.populate(row, obj)
+    for attribute, position in plan.annotations.items():
+        setattr(obj, attribute, row[position])
+    return obj
+
+
+# --- insert --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    head: str
+    row: str
+    returning: str
+    fields: list
+    returned: Any
+
+
+def _insert_plan(model: type[Model], connection) -> _InsertPlan:
+    meta = model._meta
+    if meta.parents or any(f.generated or f.has_db_default() for f in meta.concrete_fields):
+        raise ValueError(f"{meta.label}: only plain models (no parents, database defaults)")
+    auto = meta.auto_field
+    fields = [f for f in meta.local_concrete_fields if f is not auto]
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        raise ValueError(f"{meta.label}: a field with its own placeholder")
+    quote = connection.ops.quote_name
+    # Table and column names come from the model; every value is a bound parameter.
+    columns = ", ".join(quote(f.column) for f in fields)
+    return _InsertPlan(
+        head=f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ",  # noqa: S608
+        row="(" + ", ".join(["%s"] * len(fields)) + ")",
+        returning=f" RETURNING {quote(auto.column)}" if auto else "",
+        fields=fields,
+        returned=auto,
+    )
+
+
+def insert(objs: Sequence[Model]) -> None:
+    """INSERT these new rows of one model in one statement, as Model.save() would write
+    them (each field's pre_save, then its database preparation); sets the auto primary key.
+
+    Like bulk_create, and unlike save(), sends no pre_save or post_save signal: for a model
+    that has receivers, this falls back to save(), one statement a row, so none is missed.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    plans = _plans(connection)
+    key = ("insert", model._meta.label)
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = _insert_plan(model, connection)
+    if (
+        signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+        or (plan.returning and not connection.features.can_return_rows_from_bulk_insert)
+    ):
+        for obj in objs:
+            obj.save(force_insert=True, using=alias)
+        return
+    params: list[Any] = []
+    for obj in objs:
+        # As save() and bulk_create do: refuse an unsaved related object, take a saved one's id.
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields)
+    sql = plan.head + ", ".join([plan.row] * len(objs)) + plan.returning
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # RETURNING gives the rows in the order of VALUES (as bulk_create relies on too).
+        ids = cursor.fetchall() if plan.returning else []
+    for obj, returned in zip(objs, ids or [None] * len(objs), strict=True):
+        if returned is not None:
+            setattr(obj, plan.returned.attname, returned[0])
+        obj._state.adding = False
+        obj._state.db = alias
