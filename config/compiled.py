@@ -191,3 +191,32 @@ def insert(objs: Sequence[Model]) -> None:
             setattr(obj, plan.returned.attname, returned[0])
         obj._state.adding = False
         obj._state.db = alias
+
+
+def update(model: type[Model], pk: Any, **values: Any) -> int:
+    """UPDATE one row's fields by primary key, each value prepared by its field as
+    QuerySet.update() prepares it; how many rows changed (0 or 1)."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    plans = _plans(connection)
+    key = ("update", model._meta.label, tuple(values))
+    plan = plans.get(key)
+    if plan is None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = [meta.get_field(name) for name in values]
+        if any(not f.concrete or f.primary_key or hasattr(f, "get_placeholder") for f in fields):
+            raise ValueError(f"{meta.label}: only plain columns may be updated here")
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        # Table and column names come from the model; every value is a bound parameter.
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+        plan = plans[key] = (sql, fields)
+    sql, fields = plan
+    params = [
+        f.get_db_prep_save(value, connection)
+        for f, value in zip(fields, values.values(), strict=True)
+    ]
+    params.append(model._meta.pk.get_db_prep_value(pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -5,11 +5,12 @@ from django.db import connection
 from django.db.models import Value
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from config.compiled import insert, row_by
+from config.compiled import insert, row_by, update
 from directory.models import Service
 from directory.selectors import service_for_fit
-from referrals.models import Referral, ReferralEvent
+from referrals.models import IdempotencyKey, Referral, ReferralEvent
 from tests.factories import ServiceFactory
 from tests.referrals.factories import referral_create
 
@@ -115,3 +116,21 @@ def test_it_refuses_an_unsaved_related_row(crew, service):
     unsaved = ServiceFactory.build(organisation=service.organisation, location=service.location)
     with pytest.raises(ValueError, match="unsaved"):
         insert([Referral(service=unsaved, referring_organisation=crew.organisation)])
+
+
+def test_it_updates_one_row_as_queryset_update_would(crew):
+    first = IdempotencyKey.objects.create(user=crew, key="a", request_hash="h")
+    second = IdempotencyKey.objects.create(user=crew, key="b", request_hash="h")
+    now = timezone.now()
+    body = {"id": "x", "nested": {"list": [1, None, "é"]}}
+
+    changed = update(
+        IdempotencyKey, first.pk, response_status=201, response_body=body, completed_at=now
+    )
+
+    assert changed == 1
+    first.refresh_from_db()
+    assert (first.response_status, first.response_body, first.completed_at) == (201, body, now)
+    second.refresh_from_db()
+    assert second.completed_at is None
+    assert update(IdempotencyKey, second.pk + 1000, response_status=200) == 0
