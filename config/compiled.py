@@ -151,46 +151,80 @@ def _insert_plan(model: type[Model], connection) -> _InsertPlan:
     )
 
 
-def insert(objs: Sequence[Model]) -> None:
-    """INSERT these new rows of one model in one statement, as Model.save() would write
-    them (each field's pre_save, then its database preparation); sets the auto primary key.
+def insert(*batches: Sequence[Model]) -> None:
+    """INSERT new rows, each batch of one model in one statement, as Model.save() would
+    write them (each field's pre_save, then its database preparation); sets auto primary keys.
+
+    On PostgreSQL several batches go as one statement (the earlier ones as data-modifying
+    WITH clauses): one round trip instead of one each. A later batch may refer to an
+    earlier one's rows (Django's foreign keys there are checked at commit); only the last
+    batch may have an auto primary key to read back.
 
     Like bulk_create, and unlike save(), sends no pre_save or post_save signal: for a model
     that has receivers, this falls back to save(), one statement a row, so none is missed.
     """
-    if not objs:
+    batches = tuple(batch for batch in batches if batch)
+    if not batches:
         return
-    model = type(objs[0])
-    alias = router.db_for_write(model)
+    alias = router.db_for_write(type(batches[0][0]))
     connection = connections[alias]
+    plans = [_insert_plan_for(type(batch[0]), connection) for batch in batches]
+    plain = [
+        router.db_for_write(type(batch[0])) == alias
+        and not signals.pre_save.has_listeners(type(batch[0]))
+        and not signals.post_save.has_listeners(type(batch[0]))
+        and (not plan.returning or connection.features.can_return_rows_from_bulk_insert)
+        for batch, plan in zip(batches, plans, strict=True)
+    ]
+    together = (
+        connection.vendor == "postgresql"
+        and all(plain)
+        and not any(plan.returning for plan in plans[:-1])
+    )
+    if len(batches) > 1 and not together:
+        for batch in batches:
+            insert(batch)
+        return
+    if not plain[0]:
+        for obj in batches[0]:
+            obj.save(force_insert=True, using=alias)
+        return
+
+    clauses: list[str] = []
+    params: list[Any] = []
+    for batch, plan in zip(batches, plans, strict=True):
+        for obj in batch:
+            # As save() and bulk_create do: refuse an unsaved related object, take a saved
+            # one's id.
+            obj._prepare_related_fields_for_save(operation_name="insert")
+            params.extend(
+                f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields
+            )
+        clauses.append(plan.head + ", ".join([plan.row] * len(batch)))
+    *earlier, last = clauses
+    sql = last + plans[-1].returning
+    if earlier:
+        sql = "WITH " + ", ".join(f"w{n} AS ({c})" for n, c in enumerate(earlier)) + " " + sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # RETURNING gives the rows in the order of VALUES (as bulk_create relies on too).
+        ids = cursor.fetchall() if plans[-1].returning else []
+    for obj, returned in zip(batches[-1], ids or [None] * len(batches[-1]), strict=True):
+        if returned is not None:
+            setattr(obj, plans[-1].returned.attname, returned[0])
+    for batch in batches:
+        for obj in batch:
+            obj._state.adding = False
+            obj._state.db = alias
+
+
+def _insert_plan_for(model: type[Model], connection) -> _InsertPlan:
     plans = _plans(connection)
     key = ("insert", model._meta.label)
     plan = plans.get(key)
     if plan is None:
         plan = plans[key] = _insert_plan(model, connection)
-    if (
-        signals.pre_save.has_listeners(model)
-        or signals.post_save.has_listeners(model)
-        or (plan.returning and not connection.features.can_return_rows_from_bulk_insert)
-    ):
-        for obj in objs:
-            obj.save(force_insert=True, using=alias)
-        return
-    params: list[Any] = []
-    for obj in objs:
-        # As save() and bulk_create do: refuse an unsaved related object, take a saved one's id.
-        obj._prepare_related_fields_for_save(operation_name="insert")
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields)
-    sql = plan.head + ", ".join([plan.row] * len(objs)) + plan.returning
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        # RETURNING gives the rows in the order of VALUES (as bulk_create relies on too).
-        ids = cursor.fetchall() if plan.returning else []
-    for obj, returned in zip(objs, ids or [None] * len(objs), strict=True):
-        if returned is not None:
-            setattr(obj, plan.returned.attname, returned[0])
-        obj._state.adding = False
-        obj._state.db = alias
+    return plan
 
 
 def update(model: type[Model], pk: Any, **values: Any) -> int:

@@ -268,9 +268,6 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             answer_due_at=clock_from + timedelta(minutes=service.answer_within_minutes),
             escalate_due_at=clock_from + escalation_delay(data["urgency"]),
         )
-        # Written by SQL compiled once per connection: compiling the INSERTs of these two
-        # wide rows per request cost more CPU than sending them (config/compiled.py).
-        insert([referral])
         event = ReferralEvent(
             referral=referral,
             from_status="",
@@ -278,7 +275,10 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             actor=user,
             actor_organisation_id=user.organisation_id,
         )
-        insert([event])
+        # One statement on PostgreSQL, its SQL compiled once per connection: compiling the
+        # INSERTs of these two wide rows per request cost more CPU than sending them, and
+        # each was a round trip of its own (config/compiled.py).
+        insert([referral], [event])
         emit(event, endpoints=endpoints_from_json(service.receiving_endpoints))
     logger.info("referral %s sent to service %s", referral.id, service.id)
     return referral

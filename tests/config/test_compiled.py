@@ -134,3 +134,21 @@ def test_it_updates_one_row_as_queryset_update_would(crew):
     second.refresh_from_db()
     assert second.completed_at is None
     assert update(IdempotencyKey, second.pk + 1000, response_status=200) == 0
+
+
+def test_it_inserts_a_referral_and_its_event_in_one_statement_on_postgresql(crew, service):
+    saved = referral_create(crew, service)
+    fields = {
+        f.attname: getattr(saved, f.attname)
+        for f in Referral._meta.concrete_fields
+        if f.attname not in {"id", "created_at", "updated_at"}
+    }
+    referral = Referral(**fields)
+    event = ReferralEvent(referral=referral, to_status="sent", note="first")
+
+    with CaptureQueriesContext(connection) as queries:
+        insert([referral], [event])
+
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert ReferralEvent.objects.get(pk=event.pk).referral_id == referral.pk
+    assert Referral.objects.get(pk=referral.pk).incident_reference == saved.incident_reference
