@@ -1,5 +1,6 @@
 """Hot statements whose SQL never changes, built once per database connection and run with
-fresh values: a one-row read with its select_related joins, and a plain INSERT.
+fresh values: a one-row read with its select_related joins, plain INSERTs, and an UPDATE of
+one row by its primary key.
 
 Django compiles a queryset's SQL (joins, select list, lookups, ordering) and an INSERT's
 (each field's placeholder, its returning columns) again for every execution; for referral
