@@ -1,27 +1,268 @@
-"""A hot statement compiled by the ORM once per process, then run with each call's values.
+"""Hot statements whose SQL never changes, built once per database connection and run with
+fresh values: a one-row read with its select_related joins, a read of many rows by several
+values (sentinels), plain INSERTs, and an UPDATE of one row by its primary key.
 
-Building and compiling a queryset costs the ORM a millisecond or more of CPU, often more than
-the database takes to answer. Its SQL text depends only on the query's shape, not on its
-values, so a shape is compiled once from sentinel values (values no real call sends), each
-sentinel's places among the parameters are noted, and later calls fill those places with
-their own values. The ORM stays the one author of the SQL and of the rows' conversion; this
-module only remembers what it made.
+Django compiles a queryset's SQL (joins, select list, lookups, ordering) and an INSERT's
+(each field's placeholder, its returning columns) again for every execution; for referral
+creation that cost more CPU than the statements themselves. What is cached here is only
+the SQL text and how to read its row back; every value is a bound parameter, prepared by
+its field exactly as the ORM prepares it.
 
-`compiled_instances` does this for a queryset of model instances (select_related included),
-building them as Django's own ModelIterable does. directory/search/ uses the parameter
-templates directly for its statements.
+Per connection (Django keeps one per thread and database), so a cached plan is only ever
+used on the connection that compiled it: nothing is shared between gunicorn's threads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import weakref
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db import connections, router
+from django.db.models import Model, QuerySet, signals
 from django.db.models.query import get_related_populators
-from django.db.models.sql.compiler import SQLCompiler
+
+# connection -> name -> plan
+_PLANS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+# A value no lookup will ever be asked for, put where the looked-up value goes so that its
+# parameter can be found in the compiled SQL's parameters.
+_MARK = -7_318_249_006_125_573
+
+
+def _plans(connection) -> dict[Any, Any]:
+    plans = _PLANS.get(connection)
+    if plans is None:
+        plans = _PLANS[connection] = {}
+    return plans
+
+
+# --- one row -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    sql: str
+    params: tuple
+    slot: int
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list
+    annotations: dict[str, int]
+    converters: list[tuple[int, list, Any]]
+
+
+def _row_plan(name: str, build: Callable[[Any], QuerySet], alias: str) -> _RowPlan:
+    queryset = build(_MARK)
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    slots = [i for i, value in enumerate(params) if value == _MARK]
+    if len(slots) != 1:
+        raise ValueError(f"{name}: the looked-up value must be one parameter of the SQL")
+    select, klass_info = compiler.select, compiler.klass_info
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    expressions = [column[0] for column in select[0 : compiler.col_count]]
+    return _RowPlan(
+        sql=sql,
+        params=tuple(params),
+        slot=slots[0],
+        model=klass_info["model"],
+        init_list=[column[0].target.attname for column in select[start:end]],
+        start=start,
+        end=end,
+        populators=get_related_populators(klass_info, select, alias),
+        annotations=dict(compiler.annotation_col_map or {}),
+        converters=sorted(
+            (position, convs, expression)
+            for position, (convs, expression) in compiler.get_converters(expressions).items()
+        ),
+    )
+
+
+def row_by(
+    model: type[Model], name: str, build: Callable[[Any], QuerySet], value: Any
+) -> Model | None:
+    """build(value)'s one row as a model instance (select_related and annotations filled, as
+    the queryset would give them), or None; build's SQL is compiled once per connection.
+
+    `name` keys the cache (with the model): one name, one build. build(value) must use
+    `value` as exactly one parameter of its SQL, and read at most one row (a lookup on a
+    unique column).
+    """
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    plans = _plans(connection)
+    key = (model._meta.label, name)
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = _row_plan(name, build, alias)
+    params = list(plan.params)
+    params[plan.slot] = value
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if plan.converters:
+        row = list(row)
+        for position, convs, expression in plan.converters:
+            for convert in convs:
+                row[position] = convert(row[position], expression, connection)
+    obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
+    for populator in plan.populators:
+        populator.populate(row, obj)
+    for attribute, position in plan.annotations.items():
+        setattr(obj, attribute, row[position])
+    return obj
+
+
+# --- insert --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    head: str
+    row: str
+    returning: str
+    fields: list
+    returned: Any
+
+
+def _insert_plan(model: type[Model], connection) -> _InsertPlan:
+    meta = model._meta
+    if meta.parents or any(f.generated or f.has_db_default() for f in meta.concrete_fields):
+        raise ValueError(f"{meta.label}: only plain models (no parents, database defaults)")
+    auto = meta.auto_field
+    fields = [f for f in meta.local_concrete_fields if f is not auto]
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        raise ValueError(f"{meta.label}: a field with its own placeholder")
+    quote = connection.ops.quote_name
+    # Table and column names come from the model; every value is a bound parameter.
+    columns = ", ".join(quote(f.column) for f in fields)
+    return _InsertPlan(
+        head=f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ",  # noqa: S608
+        row="(" + ", ".join(["%s"] * len(fields)) + ")",
+        returning=f" RETURNING {quote(auto.column)}" if auto else "",
+        fields=fields,
+        returned=auto,
+    )
+
+
+def insert(*batches: Sequence[Model]) -> None:
+    """INSERT new rows, each batch of one model in one statement, as Model.save() would
+    write them (each field's pre_save, then its database preparation); sets auto primary keys.
+
+    On PostgreSQL several batches go as one statement (the earlier ones as data-modifying
+    WITH clauses): one round trip instead of one each. A later batch may refer to an
+    earlier one's rows (Django's foreign keys there are checked at commit); only the last
+    batch may have an auto primary key to read back.
+
+    Like bulk_create, and unlike save(), sends no pre_save or post_save signal: for a model
+    that has receivers, this falls back to save(), one statement a row, so none is missed.
+    """
+    batches = tuple(batch for batch in batches if batch)
+    if not batches:
+        return
+    alias = router.db_for_write(type(batches[0][0]))
+    connection = connections[alias]
+    plans = [_insert_plan_for(type(batch[0]), connection) for batch in batches]
+    plain = [
+        router.db_for_write(type(batch[0])) == alias
+        and not signals.pre_save.has_listeners(type(batch[0]))
+        and not signals.post_save.has_listeners(type(batch[0]))
+        and (not plan.returning or connection.features.can_return_rows_from_bulk_insert)
+        for batch, plan in zip(batches, plans, strict=True)
+    ]
+    together = (
+        connection.vendor == "postgresql"
+        and all(plain)
+        and not any(plan.returning for plan in plans[:-1])
+    )
+    if len(batches) > 1 and not together:
+        for batch in batches:
+            insert(batch)
+        return
+    if not plain[0]:
+        for obj in batches[0]:
+            obj.save(force_insert=True, using=alias)
+        return
+
+    clauses: list[str] = []
+    params: list[Any] = []
+    for batch, plan in zip(batches, plans, strict=True):
+        for obj in batch:
+            # As save() and bulk_create do: refuse an unsaved related object, take a saved
+            # one's id.
+            obj._prepare_related_fields_for_save(operation_name="insert")
+            params.extend(
+                f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields
+            )
+        clauses.append(plan.head + ", ".join([plan.row] * len(batch)))
+    *earlier, last = clauses
+    sql = last + plans[-1].returning
+    if earlier:
+        sql = "WITH " + ", ".join(f"w{n} AS ({c})" for n, c in enumerate(earlier)) + " " + sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # RETURNING gives the rows in the order of VALUES (as bulk_create relies on too).
+        ids = cursor.fetchall() if plans[-1].returning else []
+    for obj, returned in zip(batches[-1], ids or [None] * len(batches[-1]), strict=True):
+        if returned is not None:
+            setattr(obj, plans[-1].returned.attname, returned[0])
+    for batch in batches:
+        for obj in batch:
+            obj._state.adding = False
+            obj._state.db = alias
+
+
+def _insert_plan_for(model: type[Model], connection) -> _InsertPlan:
+    plans = _plans(connection)
+    key = ("insert", model._meta.label)
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = _insert_plan(model, connection)
+    return plan
+
+
+def update(model: type[Model], pk: Any, **values: Any) -> int:
+    """UPDATE one row's fields by primary key, each value prepared by its field as
+    QuerySet.update() prepares it; how many rows changed (0 or 1)."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    plans = _plans(connection)
+    key = ("update", model._meta.label, tuple(values))
+    plan = plans.get(key)
+    if plan is None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = [meta.get_field(name) for name in values]
+        if any(not f.concrete or f.primary_key or hasattr(f, "get_placeholder") for f in fields):
+            raise ValueError(f"{meta.label}: only plain columns may be updated here")
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        # Table and column names come from the model; every value is a bound parameter.
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+        plan = plans[key] = (sql, fields)
+    sql, fields = plan
+    params = [
+        f.get_db_prep_save(value, connection)
+        for f, value in zip(fields, values.values(), strict=True)
+    ]
+    params.append(model._meta.pk.get_db_prep_value(pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# --- many rows, several values ---------------------------------------------------------------
+# A query's SQL text depends only on its shape, so it is compiled once from sentinel values
+# (values no real call sends); each sentinel's places among the parameters are noted, and
+# later calls fill those places with their own values. directory/search/ uses the templates
+# for its own statements.
 
 
 class Slot(NamedTuple):
@@ -66,53 +307,45 @@ def fill(template: tuple, values: dict[str, Any], using: str = "default") -> lis
     ]
 
 
-class _Instances(NamedTuple):
-    compiler: SQLCompiler
+class _RowsPlan(NamedTuple):
+    compiler: Any
     sql: str
     template: tuple
 
 
-_instances: dict[tuple, _Instances | None] = {}
-
-
-def compiled_instances(
+def rows_by(
     name: str, build: Callable[..., QuerySet], sentinels: dict[str, Any], values: dict[str, Any]
 ) -> list[Model]:
-    """The model instances of `build(**values)`, from its SQL compiled once per process and
-    database vendor from `build(**sentinels)`. When a sentinel is not found among the
-    parameters (the ORM pasted a value into the text), every call builds the queryset."""
-    queryset = None
-    using = "default"
-    key = (name, connections[using].vendor)
-    if key not in _instances:
+    """build(**values)'s model instances (select_related filled), from SQL compiled once per
+    connection from build(**sentinels). When a sentinel is not found among the parameters
+    (the ORM wrote a value into the text) or the query has annotations, every call runs
+    build's queryset instead. `name` keys the cache: one name, one build."""
+    alias = "default"
+    connection = connections[alias]
+    plans = _plans(connection)
+    key = ("rows", name)
+    if key not in plans:
         queryset = build(**sentinels)
-        using = queryset.db
-        compiler = queryset.query.get_compiler(using=using)
+        compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        template, found = parameter_template(list(params), sentinel_slots(sentinels, using))
+        template, found = parameter_template(list(params), sentinel_slots(sentinels, alias))
         usable = found == set(sentinels) and not compiler.annotation_col_map
-        _instances[key] = _Instances(compiler, sql, template) if usable else None
-    compiled = _instances[key]
-    if compiled is None:
+        plans[key] = _RowsPlan(compiler, sql, template) if usable else None
+    plan = plans[key]
+    if plan is None:
         return list(build(**values))
-    with connections[using].cursor() as cursor:
-        cursor.execute(compiled.sql, fill(compiled.template, values, using))
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, fill(plan.template, values, alias))
         rows = cursor.fetchall()
-    return _built(compiled.compiler, rows, using)
-
-
-def _built(compiler: SQLCompiler, rows: list[tuple], using: str) -> list[Model]:
-    """Rows made into instances with their select_related objects, as ModelIterable does
-    (a query with annotations is not compiled; known related objects come only from a
-    related manager's queryset, which is not one of these)."""
-    select, klass_info = compiler.select, compiler.klass_info
-    model_cls = klass_info["model"]
+    select, klass_info = plan.compiler.select, plan.compiler.klass_info
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, using)
+    populators = get_related_populators(klass_info, select, alias)
     built = []
-    for row in compiler.results_iter([rows]):
-        instance = model_cls.from_db(using, init_list, row[start:end])
+    # As Django's ModelIterable builds them (known related objects come only from a related
+    # manager's queryset, which is not one of these).
+    for row in plan.compiler.results_iter([rows]):
+        instance = klass_info["model"].from_db(alias, init_list, row[start:end])
         for populator in populators:
             populator.populate(row, instance)
         built.append(instance)

@@ -24,7 +24,7 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from config.compiled import compiled_instances
+from config.compiled import rows_by
 from directory.models import Role
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
         prefix = token[: CONSTANTS.TOKEN_KEY_LENGTH]
         # The tokens with this prefix, and the expired tokens of their users (the only other
         # tokens knox's clean-up acts on), with user and organisation joined; compiled once.
-        rows = compiled_instances(
+        rows = rows_by(
             "token_check", _token_rows, _TOKEN_SENTINELS, {"prefix": prefix, "now": timezone.now()}
         )
         deleted: set[str] = set()

@@ -6,13 +6,15 @@ side); service_fit applies them to one service with its hours read exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
+from config.compiled import row_by
 from config.errors import DomainError
 from config.json_agg import compiled_once, json_rows
 from directory import permissions
@@ -121,25 +123,34 @@ def service_eligibility_problem(
 
 
 def service_for_fit(
-    *, service_id: int, queryset: QuerySet[Service] | None = None
+    *,
+    service_id: int,
+    queryset: Callable[[], QuerySet[Service]] | None = None,
+    name: str = "service_for_fit",
 ) -> Service | None:
     """One service with everything service_fit reads, in one statement; None if absent.
 
     Referral creation runs service_fit on every POST: the boroughs covered, the weekly
     spans and the dated exceptions come back as JSON arrays beside the service row rather
     than as three prefetch queries (three more round trips per referral). `queryset` may add
-    select_related or annotations of the caller's own.
+    select_related or annotations of the caller's own, under a `name` of its own: the SQL is
+    compiled once per connection and kept under that name (config/compiled.py), since
+    compiling it cost more CPU than running it.
     """
-    queryset = Service.objects.all() if queryset is None else queryset
-    service = (
-        queryset.annotate(
+
+    def build(value) -> QuerySet[Service]:
+        base = Service.objects.all() if queryset is None else queryset()
+        return base.annotate(
             fit_boroughs=compiled_once(Service, "fit_boroughs", _fit_boroughs),
             fit_spans=compiled_once(Service, "fit_spans", _fit_spans),
             fit_exceptions=compiled_once(Service, "fit_exceptions", _fit_exceptions),
-        )
-        .filter(pk=service_id)
-        .first()
-    )
+        ).filter(pk=value)
+
+    low, high = connection.ops.integer_field_range(Service._meta.pk.get_internal_type())
+    if not isinstance(service_id, int) or not low <= service_id <= high:
+        # As the ORM's lookup would: an id out of the column's range matches no service.
+        return None
+    service = row_by(Service, name, build, service_id)
     if service is None:
         return None
     spans = [

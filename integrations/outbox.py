@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.compiled import insert
 from config.errors import Conflict, DomainError
 from integrations.fhir import message_bundle, referral_api_url
 from integrations.models import Delivery, Endpoint
@@ -132,7 +133,8 @@ def deliveries_create_for_event(
         )
         for endpoint in endpoints
     ]
-    Delivery.objects.bulk_create(deliveries)
+    # bulk_create's one statement, its SQL compiled once per connection (config/compiled.py).
+    insert(deliveries)
     enqueue_after_commit([d.pk for d in deliveries])
     return deliveries
 

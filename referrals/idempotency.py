@@ -21,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.compiled import update
 from config.errors import Conflict, DomainError
 from referrals.models import IdempotencyKey
 
@@ -142,8 +143,13 @@ def idempotent_response(
         status_code, response = create()
         # Stored as JSON so the replay is byte-for-byte what the first caller received.
         stored = json.loads(json.dumps(response, cls=DjangoJSONEncoder))
-        IdempotencyKey.objects.filter(pk=claimed).update(
-            response_status=status_code, response_body=stored, completed_at=timezone.now()
+        # QuerySet.update()'s statement, compiled once per connection (config/compiled.py).
+        update(
+            IdempotencyKey,
+            claimed,
+            response_status=status_code,
+            response_body=stored,
+            completed_at=timezone.now(),
         )
     return status_code, stored
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from config.compiled import insert
 from config.errors import Conflict, DomainError
 from config.json_agg import compiled_once, json_rows
 from directory import permissions
@@ -105,6 +106,12 @@ def _receiving_endpoints():
     )
 
 
+def _service_to_refer():
+    return Service.objects.select_related("location__borough", "organisation").annotate(
+        receiving_endpoints=compiled_once(Service, "receiving_endpoints", _receiving_endpoints)
+    )
+
+
 def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) -> Referral:
     """Send a patient's referral into a service; takes a counted slot if the service has them.
 
@@ -115,10 +122,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
     # The receiving organisation's endpoints come with the service: the created event's
     # outbox rows need them, and reading them here spares a round trip.
     service = service_for_fit(
-        service_id=data["service"],
-        queryset=Service.objects.select_related("location__borough", "organisation").annotate(
-            receiving_endpoints=compiled_once(Service, "receiving_endpoints", _receiving_endpoints)
-        ),
+        service_id=data["service"], queryset=_service_to_refer, name="referral_create"
     )
     if service is None:
         raise DomainError(
@@ -234,7 +238,7 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             if User.organisation.is_cached(user)
             else {"referring_organisation_id": user.organisation_id}
         )
-        referral = Referral.objects.create(
+        referral = Referral(
             service=service,
             **referring,
             referring_user=user,
@@ -264,13 +268,17 @@ def referral_create(*, user, data: dict[str, Any], now: datetime | None = None) 
             answer_due_at=clock_from + timedelta(minutes=service.answer_within_minutes),
             escalate_due_at=clock_from + escalation_delay(data["urgency"]),
         )
-        event = ReferralEvent.objects.create(
+        event = ReferralEvent(
             referral=referral,
             from_status="",
             to_status=Status.SENT,
             actor=user,
             actor_organisation_id=user.organisation_id,
         )
+        # One statement on PostgreSQL, its SQL compiled once per connection: compiling the
+        # INSERTs of these two wide rows per request cost more CPU than sending them, and
+        # each was a round trip of its own (config/compiled.py).
+        insert([referral], [event])
         emit(event, endpoints=endpoints_from_json(service.receiving_endpoints))
     logger.info("referral %s sent to service %s", referral.id, service.id)
     return referral

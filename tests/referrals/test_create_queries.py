@@ -14,8 +14,9 @@ from tests.referrals.factories import referral_body
 URL = "/api/v1/referrals/"
 
 # token+user+organisation, key claim, service with its boroughs covered, hours and the
-# receiving organisation's endpoints, referral, event, the outbox's deliveries, key answer.
-QUERIES_PER_REFERRAL = 7
+# receiving organisation's endpoints, referral and event (one statement on PostgreSQL), the
+# outbox's deliveries, key answer.
+QUERIES_PER_REFERRAL = {"postgresql": 6, "sqlite": 7}
 
 
 def _post(token: str, body: dict, key: str):
@@ -31,7 +32,9 @@ def _statements(queries) -> list[str]:
     return [sql for sql in sent if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
-def test_it_sends_a_referral_with_its_webhook_in_seven_statements(crew, provider, service):
+def test_it_sends_a_referral_with_its_webhook_in_six_statements_on_postgresql(
+    crew, provider, service
+):
     Endpoint.objects.create(
         organisation=provider, kind=Endpoint.Kind.WEBHOOK, url="https://example.invalid/hook"
     )
@@ -44,7 +47,8 @@ def test_it_sends_a_referral_with_its_webhook_in_seven_statements(crew, provider
 
     assert answer.status_code == 201
     assert Delivery.objects.count() == 2
-    assert len(_statements(queries)) == QUERIES_PER_REFERRAL, "\n".join(_statements(queries))
+    expected = QUERIES_PER_REFERRAL[connection.vendor]
+    assert len(_statements(queries)) == expected, "\n".join(_statements(queries))
 
 
 def test_it_takes_no_savepoint_inside_the_idempotency_transaction(crew, service):
