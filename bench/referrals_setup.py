@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fd_h7_bench")
 BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
-# Production-shaped settings for this process, gunicorn and the worker: DEBUG off, but plain
-# http on loopback (no TLS terminator here) and loopback webhook targets allowed.
-BENCH_ENV = {
+# Production-shaped settings for a benchmark's processes (gunicorn, the worker, the search's
+# in-process requests): DEBUG off, but plain http on loopback (no TLS terminator here) and
+# loopback webhook targets allowed.
+PRODUCTION_SHAPE = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
-    "DATABASE_URL": BENCH_DB,
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-" + uuid.uuid4().hex + uuid.uuid4().hex,
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -32,6 +32,7 @@ BENCH_ENV = {
     "LOG_LEVEL": "WARNING",
     "SITE_URL": "http://127.0.0.1:8000",
 }
+BENCH_ENV = {**PRODUCTION_SHAPE, "DATABASE_URL": BENCH_DB}
 
 
 def percentile(values: list[float], fraction: float) -> float:

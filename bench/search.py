@@ -28,8 +28,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DEBUG", "true")
+from bench.referrals_setup import PRODUCTION_SHAPE  # noqa: E402
+
+# As production runs: DEBUG off (no query log kept per statement).
+os.environ.update(PRODUCTION_SHAPE)
 
 LONDON = ZoneInfo("Europe/London")
 # A week with no bank holiday or clock change: the searches' `at` falls in it.

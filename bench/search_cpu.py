@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DEBUG", "true")
+from bench.referrals_setup import PRODUCTION_SHAPE  # noqa: E402
+
+os.environ.update(PRODUCTION_SHAPE)
 
 
 def main() -> None:
