@@ -1,7 +1,7 @@
 """The search's answer for each service found: everything a crew needs (H8).
 
 Times stay datetimes (London time for the hours) until the answer is serialised: the API
-through as_json (SearchResult.as_dict, service_summary), the pages by formatting them.
+through summary_json (SearchResult.as_dict, service_summary), the pages by formatting them.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def service_summary(
         borough_name=location.borough.name,
         ics=location.borough.ics,
     )
-    return as_json(
+    return summary_json(
         _summary(
             row,
             [c.code for c in service.categories.all()],
@@ -252,15 +252,27 @@ def service_summary(
     )
 
 
-def as_json(value: Any) -> Any:
-    """An answer with its datetimes as ISO 8601 text, as the API sends them."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: as_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_json(item) for item in value]
-    return value
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def summary_json(summary: dict[str, Any]) -> dict[str, Any]:
+    """One result (_summary) as the API sends it, its datetimes as ISO 8601 text.
+
+    Only these four keys hold datetimes, so they are converted by name rather than by
+    walking every value of every result (a third of a millisecond a search);
+    tests/directory/test_search_json.py walks whole answers to keep this list whole."""
+    capacity = summary["capacity"]
+    return {
+        **summary,
+        "next_change": _iso(summary["next_change"]),
+        "opens_at": _iso(summary["opens_at"]),
+        "capacity": {
+            **capacity,
+            "updated_at": _iso(capacity["updated_at"]),
+            "expires_at": _iso(capacity["expires_at"]),
+        },
+    }
 
 
 def _summary(

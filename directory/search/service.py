@@ -44,8 +44,8 @@ from directory.search.params import (
 )
 from directory.search.rank import Ranked
 from directory.search.results import (
-    as_json,
     describe,
+    summary_json,
 )
 from directory.search.sql import (
     EMERGENCY_DEPARTMENT,
@@ -76,12 +76,12 @@ class SearchResult:
         body: dict[str, Any] = {
             "origin": self.origin,
             "count": len(self.results),
-            "results": self.results,
+            "results": [summary_json(item) for item in self.results],
         }
         if self.explain:
-            body["excluded"] = self.excluded
-        body["fallback"] = self.fallback
-        return as_json(body)
+            body["excluded"] = [_excluded_json(item) for item in self.excluded]
+        body["fallback"] = [summary_json(item) for item in self.fallback]
+        return body
 
 
 def service_search(*, query: SearchQuery) -> SearchResult:
@@ -154,6 +154,13 @@ def _excluded(left_out: list[LeftOut]) -> list[dict[str, Any]]:
             entry["closes_at"] = item.closes_at.astimezone(LONDON)
         answer.append(entry)
     return answer
+
+
+def _excluded_json(item: dict[str, Any]) -> dict[str, Any]:
+    """A left-out service as the API sends it (closes_at, when present, as ISO 8601 text)."""
+    if "closes_at" not in item:
+        return item
+    return {**item, "closes_at": item["closes_at"].isoformat()}
 
 
 def _fallback(query: SearchQuery, moment: Moment) -> list[dict[str, Any]]:
