@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -44,6 +45,14 @@ _SUMMARY_FIELDS = (
     "capacity_expires_at",
 )
 
+
+# What capacity_live reads of a row.
+_CAPACITY_FIELDS = (
+    "capacity_status",
+    "capacity_slots",
+    "capacity_updated_at",
+    "capacity_expires_at",
+)
 
 _summary_base: QuerySet | None = None
 
@@ -111,12 +120,15 @@ def _ids(joined: str | None) -> list[str]:
     return joined.split(",") if joined else []
 
 
-def _spans(joined: str | None) -> list[tuple[int, time, time]]:
+# Most services share a few weekly patterns (24/7, office hours...): each joined text is
+# parsed once per process, not once per result.
+@lru_cache(maxsize=2048)
+def _spans(joined: str | None) -> tuple[tuple[int, time, time], ...]:
     spans = []
     for item in _ids(joined):
         weekday, opens, closes = item.split(" ")
         spans.append((int(weekday), time.fromisoformat(opens), time.fromisoformat(closes)))
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 def _exceptions(joined: str | None) -> dict[date, DayHours]:
@@ -143,9 +155,10 @@ def _page_queryset(ids: list[int], window: tuple[date, date]) -> QuerySet:
 
 class _Page(NamedTuple):
     """The page query of one size, compiled once (as directory/search/statement.py does
-    the main statement): its compiler (for the columns' converters), SQL and parameters."""
+    the main statement): its compiler and the columns' converters, SQL and parameters."""
 
     compiler: SQLCompiler
+    converters: dict
     names: list[str]
     sql: str
     template: tuple
@@ -166,7 +179,11 @@ def _page(size: int) -> _Page | None:
         sql, params = compiler.as_sql()
         template, found = parameter_template(list(params), sentinel_slots(values))
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        _pages[key] = _Page(compiler, names, sql, template) if found == set(values) else None
+        # As results_iter finds them, once rather than on every search.
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        _pages[key] = (
+            _Page(compiler, converters, names, sql, template) if found == set(values) else None
+        )
     return _pages[key]
 
 
@@ -182,7 +199,9 @@ def _page_rows(ids: list[int], at: datetime) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(page.sql, fill(page.template, values))
         found = cursor.fetchall()
-    return [dict(zip(page.names, row, strict=True)) for row in page.compiler.results_iter([found])]
+    if page.converters:
+        found = page.compiler.apply_converters(found, page.converters)
+    return [dict(zip(page.names, row, strict=True)) for row in found]
 
 
 def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[str, Any]]:
@@ -199,17 +218,19 @@ def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[s
     boroughs = {b.gss_code: b for b in reference.boroughs()}
     answer = []
     # Many services keep the same hours (24/7, office hours...): work each pattern out once.
+    # The exceptions' joined text is the key as it came (nearly always None): the same
+    # exceptions listed in another order are only worked out twice.
     states: dict[tuple, TimeFit] = {}
     for found in ranked:
         row = rows[found.service_id]
         borough = boroughs[row["borough_id"]]
         row.update(borough_name=borough.name, ics=borough.ics)
-        spans, exceptions = _spans(row["spans"]), _exceptions(row["exceptions"])
-        key = (tuple(spans), tuple(sorted(exceptions.items())), row["bank_holiday_hours"])
+        spans = _spans(row["spans"])
+        key = (spans, row["exceptions"], row["bank_holiday_hours"])
         if key not in states:
             states[key] = time_fit(
                 spans,
-                exceptions,
+                _exceptions(row["exceptions"]),
                 row["bank_holiday_hours"],
                 at,
                 within=timedelta(minutes=within),
@@ -298,7 +319,9 @@ def _summary(
         "next_change": state.next_change.astimezone(LONDON) if state.next_change else None,
         "opens_at": later.astimezone(LONDON) if later else None,
         "opens_in_minutes": math.ceil((later - at).total_seconds() / 60) if later else None,
-        "capacity": capacity_live(SimpleNamespace(**row), at),
+        "capacity": capacity_live(
+            SimpleNamespace(**{name: row[name] for name in _CAPACITY_FIELDS}), at
+        ),
         "location": {
             "address": row["address"],
             "postcode": row["postcode"],
