@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
 from directory import reference
-from directory.hours import LONDON, DayHours, TimeFit, time_fit
+from directory.hours import LONDON, DayHours, TimeFit, intervals_for_day, time_fit_in
 from directory.models import OpeningException, OpeningSpan, Service
 from directory.search.rank import Ranked
 from directory.search.statement import fill, parameter_template, sentinel_slots
@@ -131,6 +131,19 @@ def _spans(joined: str | None) -> tuple[tuple[int, time, time], ...]:
     return tuple(sorted(spans))
 
 
+# A pattern's open intervals are the same all day (hours.intervals_for_day): kept per
+# process, so a search works out only its moment against them (usually all 20 results'
+# patterns are here already). A pure function of the key: nothing to forget on a change.
+@lru_cache(maxsize=1024)
+def _intervals(
+    spans: tuple[tuple[int, time, time], ...],
+    exceptions: str | None,
+    bank_holiday_hours: str,
+    day: date,
+) -> tuple[list[tuple[datetime, datetime]], datetime]:
+    return intervals_for_day(spans, _exceptions(exceptions), bank_holiday_hours, day)
+
+
 def _exceptions(joined: str | None) -> dict[date, DayHours]:
     exceptions = {}
     for item in _ids(joined):
@@ -217,6 +230,7 @@ def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[s
     codes = {str(pk): code for code, pk in reference.category_ids_by_code().items()}
     boroughs = {b.gss_code: b for b in reference.boroughs()}
     answer = []
+    day = at.astimezone(LONDON).date()
     # Many services keep the same hours (24/7, office hours...): work each pattern out once.
     # The exceptions' joined text is the key as it came (nearly always None): the same
     # exceptions listed in another order are only worked out twice.
@@ -225,16 +239,10 @@ def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[s
         row = rows[found.service_id]
         borough = boroughs[row["borough_id"]]
         row.update(borough_name=borough.name, ics=borough.ics)
-        spans = _spans(row["spans"])
-        key = (spans, row["exceptions"], row["bank_holiday_hours"])
+        key = (_spans(row["spans"]), row["exceptions"], row["bank_holiday_hours"])
         if key not in states:
-            states[key] = time_fit(
-                spans,
-                _exceptions(row["exceptions"]),
-                row["bank_holiday_hours"],
-                at,
-                within=timedelta(minutes=within),
-                stay=STAY,
+            states[key] = time_fit_in(
+                *_intervals(*key, day), at, within=timedelta(minutes=within), stay=STAY
             )
         categories = [codes.get(pk) or "" for pk in _ids(row["category_ids"])]
         covered = [boroughs[code].name for code in _ids(row["covered_ids"])]
