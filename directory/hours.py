@@ -109,16 +109,28 @@ def open_intervals(
     return merged
 
 
+def intervals_for_day(
+    spans: Iterable[tuple[int, time, time]],
+    exceptions: Mapping[date, DayHours],
+    bank_holiday_hours: str,
+    day: date,
+) -> tuple[list[tuple[datetime, datetime]], datetime]:
+    """The merged open intervals that a reading at any moment of `day` (London) needs, and
+    the end of the horizon they cover. The same for every moment of the day, so a caller
+    reading many moments may keep them (time_fit_in reads one moment from them)."""
+    # Start a day early: yesterday's overnight span may still be running.
+    first_day = day - timedelta(days=1)
+    intervals = open_intervals(spans, exceptions, bank_holiday_hours, first_day, HORIZON_DAYS + 1)
+    return intervals, _instant(first_day + timedelta(days=HORIZON_DAYS + 1), time(0))
+
+
 def _intervals_around(
     spans: Iterable[tuple[int, time, time]],
     exceptions: Mapping[date, DayHours],
     bank_holiday_hours: str,
     at: datetime,
 ) -> tuple[list[tuple[datetime, datetime]], datetime]:
-    # Start a day early: yesterday's overnight span may still be running.
-    first_day = at.astimezone(LONDON).date() - timedelta(days=1)
-    intervals = open_intervals(spans, exceptions, bank_holiday_hours, first_day, HORIZON_DAYS + 1)
-    return intervals, _instant(first_day + timedelta(days=HORIZON_DAYS + 1), time(0))
+    return intervals_for_day(spans, exceptions, bank_holiday_hours, at.astimezone(LONDON).date())
 
 
 def _state(intervals: list[tuple[datetime, datetime]], horizon_end: datetime, at: datetime):
@@ -185,6 +197,18 @@ def time_fit(
 ) -> TimeFit:
     """opening_state and usable_from together, from one reading of the hours."""
     intervals, horizon_end = _intervals_around(spans, exceptions, bank_holiday_hours, at)
+    return time_fit_in(intervals, horizon_end, at, within=within, stay=stay)
+
+
+def time_fit_in(
+    intervals: list[tuple[datetime, datetime]],
+    horizon_end: datetime,
+    at: datetime,
+    *,
+    within: timedelta,
+    stay: timedelta,
+) -> TimeFit:
+    """time_fit from the intervals intervals_for_day gave for `at`'s day (London)."""
     return TimeFit(_state(intervals, horizon_end, at), usable_from(intervals, at, within, stay))
 
 

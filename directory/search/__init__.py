@@ -24,7 +24,7 @@ from directory.search.params import (
     search_query_from_params,
 )
 from directory.search.rank import Ranked
-from directory.search.results import as_json, describe, service_summary
+from directory.search.results import describe, service_summary, summary_json
 from directory.search.service import SearchResult, search_log_record, service_search
 from directory.search.sql import (
     EMERGENCY_DEPARTMENT,
@@ -50,7 +50,6 @@ __all__ = [
     "Moment",
     "SearchQuery",
     "SearchResult",
-    "as_json",
     "candidates_queryset",
     "describe",
     "fast_rows",
@@ -63,4 +62,5 @@ __all__ = [
     "search_query_from_params",
     "service_search",
     "service_summary",
+    "summary_json",
 ]

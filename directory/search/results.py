@@ -1,13 +1,14 @@
 """The search's answer for each service found: everything a crew needs (H8).
 
 Times stay datetimes (London time for the hours) until the answer is serialised: the API
-through as_json (SearchResult.as_dict, service_summary), the pages by formatting them.
+through summary_json (SearchResult.as_dict, service_summary), the pages by formatting them.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -17,7 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
 from directory import reference
-from directory.hours import LONDON, DayHours, TimeFit, time_fit
+from directory.hours import LONDON, DayHours, TimeFit, intervals_for_day, time_fit_in
 from directory.models import OpeningException, OpeningSpan, Service
 from directory.search.rank import Ranked
 from directory.search.statement import fill, parameter_template, sentinel_slots
@@ -44,6 +45,14 @@ _SUMMARY_FIELDS = (
     "capacity_expires_at",
 )
 
+
+# What capacity_live reads of a row.
+_CAPACITY_FIELDS = (
+    "capacity_status",
+    "capacity_slots",
+    "capacity_updated_at",
+    "capacity_expires_at",
+)
 
 _summary_base: QuerySet | None = None
 
@@ -111,12 +120,28 @@ def _ids(joined: str | None) -> list[str]:
     return joined.split(",") if joined else []
 
 
-def _spans(joined: str | None) -> list[tuple[int, time, time]]:
+# Most services share a few weekly patterns (24/7, office hours...): each joined text is
+# parsed once per process, not once per result.
+@lru_cache(maxsize=2048)
+def _spans(joined: str | None) -> tuple[tuple[int, time, time], ...]:
     spans = []
     for item in _ids(joined):
         weekday, opens, closes = item.split(" ")
         spans.append((int(weekday), time.fromisoformat(opens), time.fromisoformat(closes)))
-    return sorted(spans)
+    return tuple(sorted(spans))
+
+
+# A pattern's open intervals are the same all day (hours.intervals_for_day): kept per
+# process, so a search works out only its moment against them (usually all 20 results'
+# patterns are here already). A pure function of the key: nothing to forget on a change.
+@lru_cache(maxsize=1024)
+def _intervals(
+    spans: tuple[tuple[int, time, time], ...],
+    exceptions: str | None,
+    bank_holiday_hours: str,
+    day: date,
+) -> tuple[list[tuple[datetime, datetime]], datetime]:
+    return intervals_for_day(spans, _exceptions(exceptions), bank_holiday_hours, day)
 
 
 def _exceptions(joined: str | None) -> dict[date, DayHours]:
@@ -143,9 +168,10 @@ def _page_queryset(ids: list[int], window: tuple[date, date]) -> QuerySet:
 
 class _Page(NamedTuple):
     """The page query of one size, compiled once (as directory/search/statement.py does
-    the main statement): its compiler (for the columns' converters), SQL and parameters."""
+    the main statement): its compiler and the columns' converters, SQL and parameters."""
 
     compiler: SQLCompiler
+    converters: dict
     names: list[str]
     sql: str
     template: tuple
@@ -166,7 +192,11 @@ def _page(size: int) -> _Page | None:
         sql, params = compiler.as_sql()
         template, found = parameter_template(list(params), sentinel_slots(values))
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        _pages[key] = _Page(compiler, names, sql, template) if found == set(values) else None
+        # As results_iter finds them, once rather than on every search.
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        _pages[key] = (
+            _Page(compiler, converters, names, sql, template) if found == set(values) else None
+        )
     return _pages[key]
 
 
@@ -182,7 +212,9 @@ def _page_rows(ids: list[int], at: datetime) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(page.sql, fill(page.template, values))
         found = cursor.fetchall()
-    return [dict(zip(page.names, row, strict=True)) for row in page.compiler.results_iter([found])]
+    if page.converters:
+        found = page.compiler.apply_converters(found, page.converters)
+    return [dict(zip(page.names, row, strict=True)) for row in found]
 
 
 def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[str, Any]]:
@@ -198,22 +230,19 @@ def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[s
     codes = {str(pk): code for code, pk in reference.category_ids_by_code().items()}
     boroughs = {b.gss_code: b for b in reference.boroughs()}
     answer = []
+    day = at.astimezone(LONDON).date()
     # Many services keep the same hours (24/7, office hours...): work each pattern out once.
+    # The exceptions' joined text is the key as it came (nearly always None): the same
+    # exceptions listed in another order are only worked out twice.
     states: dict[tuple, TimeFit] = {}
     for found in ranked:
         row = rows[found.service_id]
         borough = boroughs[row["borough_id"]]
         row.update(borough_name=borough.name, ics=borough.ics)
-        spans, exceptions = _spans(row["spans"]), _exceptions(row["exceptions"])
-        key = (tuple(spans), tuple(sorted(exceptions.items())), row["bank_holiday_hours"])
+        key = (_spans(row["spans"]), row["exceptions"], row["bank_holiday_hours"])
         if key not in states:
-            states[key] = time_fit(
-                spans,
-                exceptions,
-                row["bank_holiday_hours"],
-                at,
-                within=timedelta(minutes=within),
-                stay=STAY,
+            states[key] = time_fit_in(
+                *_intervals(*key, day), at, within=timedelta(minutes=within), stay=STAY
             )
         categories = [codes.get(pk) or "" for pk in _ids(row["category_ids"])]
         covered = [boroughs[code].name for code in _ids(row["covered_ids"])]
@@ -240,7 +269,7 @@ def service_summary(
         borough_name=location.borough.name,
         ics=location.borough.ics,
     )
-    return as_json(
+    return summary_json(
         _summary(
             row,
             [c.code for c in service.categories.all()],
@@ -252,15 +281,27 @@ def service_summary(
     )
 
 
-def as_json(value: Any) -> Any:
-    """An answer with its datetimes as ISO 8601 text, as the API sends them."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: as_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_json(item) for item in value]
-    return value
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def summary_json(summary: dict[str, Any]) -> dict[str, Any]:
+    """One result (_summary) as the API sends it, its datetimes as ISO 8601 text.
+
+    Only these four keys hold datetimes, so they are converted by name rather than by
+    walking every value of every result (a third of a millisecond a search);
+    tests/directory/test_search_json.py walks whole answers to keep this list whole."""
+    capacity = summary["capacity"]
+    return {
+        **summary,
+        "next_change": _iso(summary["next_change"]),
+        "opens_at": _iso(summary["opens_at"]),
+        "capacity": {
+            **capacity,
+            "updated_at": _iso(capacity["updated_at"]),
+            "expires_at": _iso(capacity["expires_at"]),
+        },
+    }
 
 
 def _summary(
@@ -286,7 +327,9 @@ def _summary(
         "next_change": state.next_change.astimezone(LONDON) if state.next_change else None,
         "opens_at": later.astimezone(LONDON) if later else None,
         "opens_in_minutes": math.ceil((later - at).total_seconds() / 60) if later else None,
-        "capacity": capacity_live(SimpleNamespace(**row), at),
+        "capacity": capacity_live(
+            SimpleNamespace(**{name: row[name] for name in _CAPACITY_FIELDS}), at
+        ),
         "location": {
             "address": row["address"],
             "postcode": row["postcode"],

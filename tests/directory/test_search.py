@@ -1,10 +1,13 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.forms.models import model_to_dict
+from django.utils import timezone
 from geopy.distance import geodesic
 
 from directory.models import Capacity, Postcode, SearchLog
-from directory.search import search_query_from_params, service_search
+from directory.search import search_log_record, search_query_from_params, service_search
 from directory.selectors import service_eligibility_problem
 from tests.directory.search_helpers import AT, ORIGIN, ids, place_service, search
 from tests.factories import borough, category
@@ -158,6 +161,28 @@ def test_it_writes_a_deidentified_search_log(crew_api, crew):
     assert log.result_count == 1
     assert log.fallback_shown is False
     assert log.organisation == crew.organisation
+
+
+def test_it_writes_every_column_of_the_log_row_for_a_search_outside_london(db):
+    query = search_query_from_params(
+        {"lat": "53.4808", "lon": "-2.2426", "category": ["falls", "frailty"], "age": "12"}
+    )
+    result = service_search(query=query)
+    before = timezone.now()
+
+    search_log_record(query=query, result=result, user=SimpleNamespace())  # no organisation
+
+    log = SearchLog.objects.get()
+    assert before <= log.created_at <= timezone.now()
+    assert model_to_dict(log, exclude=["id", "created_at"]) == {
+        "borough": None,
+        "postcode_district": query.origin_area.split(" ")[0] if query.origin_area else "",
+        "categories": ["falls", "frailty"],
+        "age_band": "0-17",
+        "result_count": 0,
+        "fallback_shown": False,
+        "organisation": None,
+    }
 
 
 def test_it_refuses_planners(api_as, planner):

@@ -113,6 +113,25 @@ def test_it_lists_a_service_opening_within_the_window_after_the_open_ones_saying
     assert answer.json()["results"][0]["opens_at"] is None
 
 
+def test_it_reads_each_search_at_its_own_moment_though_a_days_hours_are_kept(crew_api):
+    # The search keeps each pattern's intervals for the day: later searches that day must
+    # still be read at their own moment, and the next day's afresh.
+    place_service(0.5, hours=[(d, "08:00", "18:00") for d in range(5)])
+
+    def first(at: datetime) -> dict:
+        answer = search(crew_api, category="falls", at=at.isoformat(), within="4h")
+        return answer.json()["results"][0]
+
+    early = first(EARLY)
+    assert (early["open_now"], early["opens_at"]) == (False, "2026-06-10T08:00:00+01:00")
+    noon = first(EARLY.replace(hour=12))
+    assert (noon["open_now"], noon["next_change"]) == (True, "2026-06-10T18:00:00+01:00")
+    evening = first(EARLY.replace(hour=20))
+    assert (evening["open_now"], evening["next_change"]) == (False, "2026-06-11T08:00:00+01:00")
+    friday_evening = first(EARLY.replace(day=12, hour=20))
+    assert friday_evening["next_change"] == "2026-06-15T08:00:00+01:00"
+
+
 def test_it_leaves_out_a_service_opening_after_the_window_when_open_only(crew_api):
     place_service(0.5, hours=[(d, "11:00", "18:00") for d in range(5)])
     answer = search(
