@@ -17,11 +17,11 @@ from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
+from config.compiled import fill, parameter_template, sentinel_slots
 from directory import reference
 from directory.hours import LONDON, DayHours, TimeFit, intervals_for_day, time_fit_in
 from directory.models import OpeningException, OpeningSpan, Service
 from directory.search.rank import Ranked
-from directory.search.statement import fill, parameter_template, sentinel_slots
 from directory.selectors import capacity_live, exceptions_window
 from directory.timing import STAY
 

@@ -18,12 +18,12 @@ value into the SQL text) is compiled on every search instead, as before.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
 
+from config.compiled import fill, parameter_template, sentinel_slots
 from directory.geo import bounding_box, distance_params
 from directory.models import Borough
 from directory.search.params import SearchQuery
@@ -51,14 +51,8 @@ _SENTINEL_AT = datetime(2003, 4, 5, 6, 7, 8, 91011, tzinfo=UTC)
 _SENTINEL_LAST_DAY = date(2003, 4, 9)
 
 
-class _Slot(NamedTuple):
-    name: str
-    # Passed as the ORM adapts a field's value (SQLite: dates as text), or as given (RawSQL).
-    adapted: bool
-
-
 class _Compiled(NamedTuple):
-    """One shape's parts: the SQL texts and, for each parameter, a constant or a _Slot."""
+    """One shape's parts: the SQL texts and, for each parameter, a constant or a Slot."""
 
     inner: str
     inner_params: tuple
@@ -92,15 +86,6 @@ def _values(query: SearchQuery, moment: Moment, radius_km: float, ids: list[int]
     if query.origin_borough is not None:
         values["borough"] = query.origin_borough.pk
     return values
-
-
-def _adapt(value: Any) -> Any:
-    """A value as the ORM passes it to the driver (SQLite takes dates as text)."""
-    if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    if isinstance(value, date):
-        return connection.ops.adapt_datefield_value(value)
-    return value
 
 
 def _shape(query: SearchQuery, moment: Moment, ids: list[int], group: int, uncertain: bool):
@@ -153,32 +138,6 @@ def _compile(
     if found | more != set(values):
         return None
     return _Compiled(inner, inner_template, uncertain, uncertain_template)
-
-
-def sentinel_slots(values: dict[str, Any]) -> dict[Any, _Slot]:
-    """Each sentinel value as the compiled parameters may carry it, and its slot."""
-    slots = {value: _Slot(name, adapted=False) for name, value in values.items()}
-    slots.update({_adapt(value): _Slot(name, adapted=True) for name, value in values.items()})
-    return slots
-
-
-def parameter_template(params: list, slots: dict[Any, _Slot]) -> tuple[tuple, set[str]]:
-    """The compiled parameters with each sentinel replaced by its slot, and the slots
-    found."""
-    template = tuple(
-        slots.get(param, param) if isinstance(param, Hashable) else param for param in params
-    )
-    return template, {item.name for item in template if type(item) is _Slot}
-
-
-def fill(template: tuple, values: dict[str, Any]) -> list:
-    """A template's parameters with this search's values in its slots."""
-    return [
-        (_adapt(values[item.name]) if item.adapted else values[item.name])
-        if type(item) is _Slot
-        else item
-        for item in template
-    ]
 
 
 def fast_rows_statement(
