@@ -9,7 +9,7 @@ that took beside the load average. Then runs 200 random searches (10 km, one cat
 age) through GET /api/v1/services/search/ with Django's test client and a crew's token, so routing,
 authentication, ranking, serialisation and the search log all count. In the same run it
 times (a) the search's main query as raw SQL on its own psycopg connection, once with its
-values in the text (planned each run) and once prepared (as the endpoint runs it), and (b) a naive
+values in the text (planned each run, as the endpoint runs it) and once prepared, and (b) a naive
 baseline: load the category's services and rank them in Python with geopy's geodesic.
 The last line printed is one JSON object.
 """
@@ -216,9 +216,9 @@ def _time_raw_sql(searches: list[dict], url: str, *, prepared: bool) -> list[flo
 
     timings = []
     with psycopg.connect(url) as conn:
-        # Unprepared: the values written into the text, planned on every run, as psql runs
-        # it. Prepared: bound on the server and planned once, as the endpoint's statements
-        # run with DB_PREPARE_THRESHOLD on.
+        # Unprepared: the values written into the text, planned on every run, as the
+        # endpoint runs its main statement. Prepared: bound on the server and planned once,
+        # as the endpoint's other statements run with DB_PREPARE_THRESHOLD on.
         cursor = psycopg.Cursor(conn) if prepared else psycopg.ClientCursor(conn)
         for question in questions[:20]:
             ask(cursor, *question)

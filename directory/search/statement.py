@@ -220,10 +220,25 @@ def _group_rows(
             with_uncertain=group == Group.OPEN,
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(*_planned_each_time(sql, params))
             for row in map(Ranked._make, cursor.fetchall()):
                 if row.rank == UNCERTAIN:
                     uncertain.append(row.service_id)
                 else:
                     rows.append(row)
     return rows, uncertain
+
+
+def _planned_each_time(sql: str, params: list) -> tuple[str, list | None]:
+    """The main statement with its values written into the text where the connection would
+    prepare it (DB_PREPARE_THRESHOLD): PostgreSQL then plans it for this search's own box,
+    radius and time. Prepared, it fell to a generic plan that was much slower on a large
+    directory: at 500,000 services the bench's p50 was 28 ms prepared against 17 ms
+    planned each time, while at 50,000 the plan cost about a millisecond more. Every other
+    statement stays prepared. A text of its own each time is never counted up to being
+    prepared."""
+    if connection.vendor != "postgresql" or not connection.settings_dict.get("OPTIONS", {}).get(
+        "prepare_threshold"
+    ):
+        return sql, params
+    return connection.ops.compose_sql(sql, params), None

@@ -71,3 +71,29 @@ def test_it_answers_a_repeated_api_call_from_a_prepared_statement(crew):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("knox_authtoken" in statement for statement in prepared), prepared
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+@pytest.mark.skipif(
+    not connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold"),
+    reason="DB_PREPARE_THRESHOLD=-1 in this run",
+)
+@pytest.mark.django_db
+def test_it_plans_the_searchs_main_statement_for_each_search(crew):
+    # A generic plan for it was much slower on a large directory (directory/search/statement.py).
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    _, token = AuthToken.objects.create(crew)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    for _ in range(6):
+        answer = client.get(
+            "/api/v1/services/search/", {"lat": "51.5072", "lon": "-0.1276", "category": "falls"}
+        )
+        assert answer.status_code == 200, answer.content
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("knox_authtoken" in statement for statement in prepared), prepared
+    main = [s for s in prepared if "directory_servicesearchentry" in s and "rank" in s]
+    assert not main, main[0][:200]
