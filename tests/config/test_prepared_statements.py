@@ -53,47 +53,47 @@ def test_it_refuses_a_threshold_of_zero_naming_the_variable():
     assert "DB_PREPARE_THRESHOLD" in run.stderr
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
-@pytest.mark.skipif(
-    not connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold"),
-    reason="DB_PREPARE_THRESHOLD=-1 in this run",
-)
-@pytest.mark.django_db
-def test_it_answers_a_repeated_api_call_from_a_prepared_statement(crew):
+def _preparing(test):
+    """PostgreSQL, with prepared statements on in this run, and a database."""
+    marks = [
+        pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only"),
+        pytest.mark.skipif(
+            not connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold"),
+            reason="DB_PREPARE_THRESHOLD=-1 in this run",
+        ),
+        pytest.mark.django_db,
+    ]
+    for mark in marks:
+        test = mark(test)
+    return test
+
+
+def _prepared_after_six(crew, path: str, params: dict | None = None) -> list[str]:
+    """The statements this connection has prepared once the crew has called path six times."""
     from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     _, token = AuthToken.objects.create(crew)
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
     for _ in range(6):
-        assert client.get("/api/v1/me/").status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
-    assert any("knox_authtoken" in statement for statement in prepared), prepared
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
-@pytest.mark.skipif(
-    not connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold"),
-    reason="DB_PREPARE_THRESHOLD=-1 in this run",
-)
-@pytest.mark.django_db
-def test_it_plans_the_searchs_main_statement_for_each_search(crew):
-    # A generic plan for it was much slower on a large directory (directory/search/statement.py).
-    from knox.models import AuthToken
-    from rest_framework.test import APIClient
-
-    _, token = AuthToken.objects.create(crew)
-    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
-    for _ in range(6):
-        answer = client.get(
-            "/api/v1/services/search/", {"lat": "51.5072", "lon": "-0.1276", "category": "falls"}
-        )
+        answer = client.get(path, params or {})
         assert answer.status_code == 200, answer.content
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
+        return [row[0] for row in cursor.fetchall()]
+
+
+@_preparing
+def test_it_answers_a_repeated_api_call_from_a_prepared_statement(crew):
+    prepared = _prepared_after_six(crew, "/api/v1/me/")
+    assert any("knox_authtoken" in statement for statement in prepared), prepared
+
+
+@_preparing
+def test_it_plans_the_searchs_main_statement_for_each_search(crew):
+    # A generic plan for it was much slower on a large directory (directory/search/statement.py).
+    search = {"lat": "51.5072", "lon": "-0.1276", "category": "falls"}
+    prepared = _prepared_after_six(crew, "/api/v1/services/search/", search)
     assert any("knox_authtoken" in statement for statement in prepared), prepared
     main = [s for s in prepared if "directory_servicesearchentry" in s and "rank" in s]
     assert not main, main[0][:200]
