@@ -43,10 +43,11 @@ def _plans(connection) -> dict[Any, Any]:
 
 
 @dataclass(frozen=True)
-class _RowPlan:
-    sql: str
-    params: tuple
-    slot: int
+class _Reader:
+    """How a compiled query's rows become model instances, as Django's ModelIterable makes
+    them (select_related objects and annotations filled; known related objects come only
+    from a related manager's queryset, which is not one of these), worked out once."""
+
     model: type[Model]
     init_list: list[str]
     start: int
@@ -54,6 +55,46 @@ class _RowPlan:
     populators: list
     annotations: dict[str, int]
     converters: list[tuple[int, list, Any]]
+
+    @classmethod
+    def of(cls, compiler, alias: str) -> _Reader:
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        expressions = [column[0] for column in select[0 : compiler.col_count]]
+        return cls(
+            model=klass_info["model"],
+            init_list=[column[0].target.attname for column in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, alias),
+            annotations=dict(compiler.annotation_col_map or {}),
+            converters=sorted(
+                (position, convs, expression)
+                for position, (convs, expression) in compiler.get_converters(expressions).items()
+            ),
+        )
+
+    def instance(self, row: tuple, alias: str, connection) -> Model:
+        if self.converters:
+            row = list(row)
+            for position, convs, expression in self.converters:
+                for convert in convs:
+                    row[position] = convert(row[position], expression, connection)
+        obj = self.model.from_db(alias, self.init_list, row[self.start : self.end])
+        for populator in self.populators:
+            populator.populate(row, obj)
+        for attribute, position in self.annotations.items():
+            setattr(obj, attribute, row[position])
+        return obj
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    sql: str
+    params: tuple
+    slot: int
+    reader: _Reader
 
 
 def _row_plan(name: str, build: Callable[[Any], QuerySet], alias: str) -> _RowPlan:
@@ -63,24 +104,8 @@ def _row_plan(name: str, build: Callable[[Any], QuerySet], alias: str) -> _RowPl
     slots = [i for i, value in enumerate(params) if value == _MARK]
     if len(slots) != 1:
         raise ValueError(f"{name}: the looked-up value must be one parameter of the SQL")
-    select, klass_info = compiler.select, compiler.klass_info
-    fields = klass_info["select_fields"]
-    start, end = fields[0], fields[-1] + 1
-    expressions = [column[0] for column in select[0 : compiler.col_count]]
     return _RowPlan(
-        sql=sql,
-        params=tuple(params),
-        slot=slots[0],
-        model=klass_info["model"],
-        init_list=[column[0].target.attname for column in select[start:end]],
-        start=start,
-        end=end,
-        populators=get_related_populators(klass_info, select, alias),
-        annotations=dict(compiler.annotation_col_map or {}),
-        converters=sorted(
-            (position, convs, expression)
-            for position, (convs, expression) in compiler.get_converters(expressions).items()
-        ),
+        sql=sql, params=tuple(params), slot=slots[0], reader=_Reader.of(compiler, alias)
     )
 
 
@@ -108,17 +133,7 @@ def row_by(
         row = cursor.fetchone()
     if row is None:
         return None
-    if plan.converters:
-        row = list(row)
-        for position, convs, expression in plan.converters:
-            for convert in convs:
-                row[position] = convert(row[position], expression, connection)
-    obj = plan.model.from_db(alias, plan.init_list, row[plan.start : plan.end])
-    for populator in plan.populators:
-        populator.populate(row, obj)
-    for attribute, position in plan.annotations.items():
-        setattr(obj, attribute, row[position])
-    return obj
+    return plan.reader.instance(row, alias, connection)
 
 
 # --- insert --------------------------------------------------------------------------------
@@ -308,45 +323,32 @@ def fill(template: tuple, values: dict[str, Any], using: str = "default") -> lis
 
 
 class _RowsPlan(NamedTuple):
-    compiler: Any
     sql: str
     template: tuple
+    reader: _Reader
 
 
 def rows_by(
     name: str, build: Callable[..., QuerySet], sentinels: dict[str, Any], values: dict[str, Any]
 ) -> list[Model]:
-    """build(**values)'s model instances (select_related filled), from SQL compiled once per
-    connection from build(**sentinels). When a sentinel is not found among the parameters
-    (the ORM wrote a value into the text) or the query has annotations, every call runs
-    build's queryset instead. `name` keys the cache: one name, one build."""
+    """build(**values)'s model instances (select_related and annotations filled), from SQL
+    compiled once per connection from build(**sentinels). When a sentinel is not found among
+    the parameters (the ORM wrote a value into the text), every call runs build's queryset
+    instead. `name` keys the cache: one name, one build."""
     alias = "default"
     connection = connections[alias]
     plans = _plans(connection)
     key = ("rows", name)
     if key not in plans:
-        queryset = build(**sentinels)
-        compiler = queryset.query.get_compiler(using=alias)
+        compiler = build(**sentinels).query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         template, found = parameter_template(list(params), sentinel_slots(sentinels, alias))
-        usable = found == set(sentinels) and not compiler.annotation_col_map
-        plans[key] = _RowsPlan(compiler, sql, template) if usable else None
+        usable = found == set(sentinels)
+        plans[key] = _RowsPlan(sql, template, _Reader.of(compiler, alias)) if usable else None
     plan = plans[key]
     if plan is None:
         return list(build(**values))
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, fill(plan.template, values, alias))
         rows = cursor.fetchall()
-    select, klass_info = plan.compiler.select, plan.compiler.klass_info
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, alias)
-    built = []
-    # As Django's ModelIterable builds them (known related objects come only from a related
-    # manager's queryset, which is not one of these).
-    for row in plan.compiler.results_iter([rows]):
-        instance = klass_info["model"].from_db(alias, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, instance)
-        built.append(instance)
-    return built
+    return [plan.reader.instance(row, alias, connection) for row in rows]
