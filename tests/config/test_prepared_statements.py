@@ -97,3 +97,16 @@ def test_it_plans_the_searchs_main_statement_for_each_search(crew):
     assert any("knox_authtoken" in statement for statement in prepared), prepared
     main = [s for s in prepared if "directory_servicesearchentry" in s and "rank" in s]
     assert not main, main[0][:200]
+
+
+@_preparing
+def test_it_prepares_a_statement_whose_ids_fall_either_side_of_32768():
+    # psycopg would type 300 as smallint and 40000 as integer: a statement counted once per
+    # mix of types never reached the threshold (config/pgtypes.py).
+    sql = "SELECT %s::bigint + %s::bigint AS frontdoor_probe"
+    with connection.cursor() as cursor:
+        for pair in [(300, 40_000), (40_000, 300), (1, 2), (70_000, 80_000), (3, 4), (5, 6)]:
+            cursor.execute(sql, pair)
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("frontdoor_probe" in statement for statement in prepared), prepared
