@@ -210,14 +210,7 @@ def insert(*batches: Sequence[Model]) -> None:
     clauses: list[str] = []
     params: list[Any] = []
     for batch, plan in zip(batches, plans, strict=True):
-        for obj in batch:
-            # As save() and bulk_create do: refuse an unsaved related object, take a saved
-            # one's id.
-            obj._prepare_related_fields_for_save(operation_name="insert")
-            params.extend(
-                f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields
-            )
-        clauses.append(plan.head + ", ".join([plan.row] * len(batch)))
+        clauses.append(_values_clause(batch, plan, connection, params))
     *earlier, last = clauses
     sql = last + plans[-1].returning
     if earlier:
@@ -233,6 +226,42 @@ def insert(*batches: Sequence[Model]) -> None:
         for obj in batch:
             obj._state.adding = False
             obj._state.db = alias
+
+
+def _values_clause(batch: Sequence[Model], plan: _InsertPlan, connection, params: list) -> str:
+    """The INSERT of batch's rows (no RETURNING), their values appended to params."""
+    for obj in batch:
+        # As save() and bulk_create do: refuse an unsaved related object, take a saved
+        # one's id.
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields)
+    return plan.head + ", ".join([plan.row] * len(batch))
+
+
+def insert_with(
+    batch: Sequence[Model], sql: str, params: Sequence[Any], connection
+) -> tuple[str, list] | None:
+    """A SELECT (sql, params) to run on connection that also INSERTs batch's rows, as a
+    data-modifying WITH clause ahead of it: one statement, one round trip (its text fixed,
+    so prepared like any other). The rows' auto keys are not read back. None where insert()
+    would not write them so (not PostgreSQL, signals, another database): insert them on
+    their own then."""
+    model = type(batch[0])
+    connection = connections[connection.alias]  # the connection itself, not django.db's proxy
+    if (
+        connection.vendor != "postgresql"
+        or router.db_for_write(model) != connection.alias
+        or signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+    ):
+        return None
+    values: list[Any] = []
+    clause = _values_clause(batch, _insert_plan_for(model, connection), connection, values)
+    for obj in batch:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    # Table and column names come from the model, the SELECT from the caller's compiled SQL.
+    return f"WITH w AS ({clause}) {sql}", [*values, *params]
 
 
 def _insert_plan_for(model: type[Model], connection) -> _InsertPlan:

@@ -4,11 +4,8 @@ One APIView per operation; input is validated by a nested InputSerializer, outpu
 shaped by a nested OutputSerializer; the work happens in services.py / selectors.py.
 """
 
-import logging
-from collections.abc import Callable
 
 from django.contrib.auth import authenticate
-from django.db import DatabaseError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from knox.models import AuthToken
@@ -22,7 +19,6 @@ from config.pagination import PageNumberPagination
 from directory import permissions
 from directory.models import Capacity, Category, Service
 from directory.search import (
-    search_log_record,
     search_query_from_params,
     service_search,
     service_summary,
@@ -35,25 +31,6 @@ from directory.services import (
     capacity_set,
 )
 from directory.tokens import token_create, tokens_revoke_all
-
-logger = logging.getLogger(__name__)
-
-
-class _ThenResponse(Response):
-    """A Response that does one more thing once it has been sent: the WSGI server calls
-    close() after the last byte has gone out, so the caller never waits for `then`."""
-
-    def __init__(self, data, *, then: Callable[[], None]):
-        super().__init__(data)
-        self._then = then
-
-    def close(self):
-        try:
-            self._then()
-        except DatabaseError:
-            # The answer has gone already; a lost log row must not turn into a 500 trace.
-            logger.exception("could not write the search log")
-        super().close()
 
 
 class TokenApi(APIView):
@@ -321,13 +298,7 @@ class ServiceSearchApi(APIView):
     )
     def get(self, request):
         query = search_query_from_params(request.query_params)
-        result = service_search(query=query)
-        # The log row is written after the answer is sent: its INSERT is not on the path
-        # the crew waits for.
-        return _ThenResponse(
-            result.as_dict(),
-            then=lambda: search_log_record(query=query, result=result, user=request.user),
-        )
+        return Response(service_search(query=query, logged_for=request.user).as_dict())
 
 
 class ServiceCapacityApi(APIView):

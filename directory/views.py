@@ -23,7 +23,6 @@ from directory.models import Capacity, Category, Service, Sex
 from directory.postcodes import outward_code_only
 from directory.search import (
     SearchQuery,
-    search_log_record,
     search_query_from_params,
     service_search,
 )
@@ -162,11 +161,10 @@ def search(request: HttpRequest) -> HttpResponse:
     params["explain"] = "true"  # the "why are some services not shown?" list
     try:
         query = search_query_from_params(params)
-        result = service_search(query=query)
+        result = service_search(query=query, logged_for=request.user)
     except DomainError as exc:
         _search_error_to_form(form, exc)
         return render(request, "crew/search.html", context, status=400)
-    search_log_record(query=query, result=result, user=request.user)
     now = timezone.now()
     problems = _refer_problems(request.user, query, [item["id"] for item in result.results])
     cards = [_card(item, now) for item in result.results]

@@ -9,7 +9,7 @@ The parts, in the order a search runs them:
 - judged.py: the exact path (exceptions, bank holidays, clock changes, explain);
 - rank.py: the ranking, in SQL and in Python, and the named row (Ranked) the stages pass;
 - results.py: each result's answer, and its JSON;
-- service.py: service_search joins them; search_log_record stores the anonymous log row.
+- service.py: service_search joins them and keeps the anonymous log row (search_log_row).
 The eligibility rules themselves live in directory/eligibility.py, the time rule in
 directory/timing.py.
 """

@@ -13,11 +13,11 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
-from config.compiled import fill, parameter_template, sentinel_slots
+from config.compiled import fill, insert, insert_with, parameter_template, sentinel_slots
 from directory import reference
 from directory.hours import LONDON, DayHours, TimeFit, intervals_for_day, time_fit_in
 from directory.models import OpeningException, OpeningSpan, Service
@@ -200,33 +200,46 @@ def _page(size: int) -> _Page | None:
     return _pages[key]
 
 
-def _page_rows(ids: list[int], at: datetime) -> list[dict[str, Any]]:
-    """The page's services as rows (_summary_rows), by the compiled query of its size."""
+def _page_rows(ids: list[int], at: datetime, log: Model | None = None) -> list[dict[str, Any]]:
+    """The page's services as rows (_summary_rows), by the compiled query of its size;
+    with log, a row to INSERT in the same statement where it can (else on its own)."""
     ids = list(dict.fromkeys(ids))
     window = exceptions_window(at)
     page = _page(len(ids))
-    if page is None:
+    statement = None
+    if page is not None:
+        values: dict[str, Any] = {f"id{n}": pk for n, pk in enumerate(ids)}
+        values["window_from"], values["window_to"] = window
+        statement = page.sql, fill(page.template, values)
+        if log is not None and (together := insert_with([log], *statement, connection)):
+            statement, log = together, None
+    if log is not None:
+        insert([log])
+    if statement is None:
         return list(_page_queryset(ids, window))
-    values: dict[str, Any] = {f"id{n}": pk for n, pk in enumerate(ids)}
-    values["window_from"], values["window_to"] = window
     with connection.cursor() as cursor:
-        cursor.execute(page.sql, fill(page.template, values))
+        cursor.execute(*statement)
         found = cursor.fetchall()
     if page.converters:
         found = page.compiler.apply_converters(found, page.converters)
     return [dict(zip(page.names, row, strict=True)) for row in found]
 
 
-def describe(ranked: list[Ranked], at: datetime, within: int = 0) -> list[dict[str, Any]]:
+def describe(
+    ranked: list[Ranked], at: datetime, within: int = 0, *, log: Model | None = None
+) -> list[dict[str, Any]]:
     """The full answer for each ranked service, in that order; hours read exactly,
     with when each opens within the urgency window of `within` minutes.
 
     One query: plain rows rather than model instances and prefetches, each carrying its
     categories, boroughs covered, hours and exceptions as joined text (this runs on every
-    search)."""
+    search). log: a row written by the same statement (the search's log row), so that it
+    costs no round trip of its own."""
     if not ranked:
+        if log is not None:
+            insert([log])
         return []
-    rows = {row["id"]: row for row in _page_rows([row.service_id for row in ranked], at)}
+    rows = {row["id"]: row for row in _page_rows([row.service_id for row in ranked], at, log)}
     codes = {str(pk): code for code, pk in reference.category_ids_by_code().items()}
     boroughs = {b.gss_code: b for b in reference.boroughs()}
     answer = []

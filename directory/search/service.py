@@ -9,7 +9,8 @@ now" is one EXISTS probe of the precomputed WeeklyWindow rows, and the ranking a
 happen in SQL. Open services are asked for first, from the nearest distance band's box
 alone when that band holds a page of open, not-RED ones (nothing further out can outrank
 them); closed ones only when fewer than `limit` open ones fit. The page's services are
-then read in one query, with their categories, areas and hours. Python then reads exact
+then read in one query, with their categories, areas and hours, and the same statement
+writes the search's log row (one round trip, not two). Python then reads exact
 hours (directory/hours.py) only for
 
 - the `limit` rows returned (for an exact next_change),
@@ -85,13 +86,17 @@ class SearchResult:
         return body
 
 
-def service_search(*, query: SearchQuery) -> SearchResult:
+def service_search(*, query: SearchQuery, logged_for: Any = None) -> SearchResult:
     """Services near the origin that fit the patient, ranked by directory/search/rank.py:
     open now, then open within the urgency window (saying when), then closed; RED last
     within each; by distance band, capacity, distance; id breaks ties. Open but closing
     within 30 minutes (and not reopening in time) is left out. Emergency departments only
     when their category is asked for; when nothing fits, the two nearest within 60 km are
-    offered as a fallback; outside London always, however far."""
+    offered as a fallback; outside London always, however far.
+
+    logged_for: the user searching, whose search is kept in the de-identified log
+    (search_log_row). Its row is written by the statement that reads the page of results,
+    when all of it is known by then (no fallback can be shown), so it costs no round trip."""
     moment = Moment.of(query.at, query.within)
     left_out: list[LeftOut] = []
     if query.explain:
@@ -115,17 +120,24 @@ def service_search(*, query: SearchQuery) -> SearchResult:
     ranked.sort()
     ranked = ranked[: query.limit]
 
-    results = describe(ranked, query.at, query.within)
+    may_fall_back = not ranked or query.outside_london
+    log = None
+    if logged_for is not None and not may_fall_back:
+        log = search_log_row(query=query, user=logged_for, result_count=len(ranked))
+    results = describe(ranked, query.at, query.within, log=log)
     fallback: list[dict[str, Any]] = []
-    if not results or query.outside_london:
+    if may_fall_back:
         fallback = _fallback(query, moment)
-    return SearchResult(
+    result = SearchResult(
         origin=_origin(query),
         results=results,
         excluded=_excluded(left_out),
         fallback=fallback,
         explain=query.explain,
     )
+    if logged_for is not None and may_fall_back:
+        search_log_record(query=query, result=result, user=logged_for)
+    return result
 
 
 def _candidates(query: SearchQuery, moment: Moment) -> QuerySet:
@@ -200,24 +212,34 @@ def _origin(query: SearchQuery) -> dict[str, Any]:
 # --- the de-identified log -------------------------------------------------------------------
 
 
-def search_log_record(*, query: SearchQuery, result: SearchResult, user) -> None:
-    """Keep one de-identified row per search: borough and postcode district only, no point,
-    no patient beyond an age band.
+def search_log_row(
+    *, query: SearchQuery, user: Any, result_count: int, fallback_shown: bool = False
+) -> SearchLog:
+    """One de-identified row for a search: borough and postcode district only, no point,
+    no patient beyond an age band."""
+    return SearchLog(
+        borough_id=query.origin_borough.pk if query.origin_borough else None,
+        postcode_district=postcode_district(query.origin_postcode or query.origin_area or ""),
+        categories=list(query.categories),
+        age_band=age_band(query.age) or "",
+        result_count=result_count,
+        fallback_shown=fallback_shown,
+        organisation_id=getattr(user, "organisation_id", None),
+    )
+
+
+def search_log_record(*, query: SearchQuery, result: SearchResult, user: Any) -> None:
+    """Keep a search's de-identified row (search_log_row), on its own statement.
 
     Written by config/compiled.py's insert (its INSERT built once per connection): Model.save's
     machinery cost more CPU than the statement, about half a millisecond a search."""
     insert(
         [
-            SearchLog(
-                borough_id=query.origin_borough.pk if query.origin_borough else None,
-                postcode_district=postcode_district(
-                    query.origin_postcode or query.origin_area or ""
-                ),
-                categories=list(query.categories),
-                age_band=age_band(query.age) or "",
+            search_log_row(
+                query=query,
+                user=user,
                 result_count=len(result.results),
                 fallback_shown=bool(result.fallback),
-                organisation_id=getattr(user, "organisation_id", None),
             )
         ]
     )

@@ -2,7 +2,9 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from geopy.distance import geodesic
 
@@ -161,6 +163,30 @@ def test_it_writes_a_deidentified_search_log(crew_api, crew):
     assert log.result_count == 1
     assert log.fallback_shown is False
     assert log.organisation == crew.organisation
+
+
+def test_it_logs_a_search_that_found_nothing_with_the_fallback_it_showed(crew_api):
+    place_service(15, categories=[category("emergency-department")])
+
+    answer = search(crew_api, category="falls").json()
+
+    assert answer["count"] == 0 and len(answer["fallback"]) == 1
+    log = SearchLog.objects.get()
+    assert (log.result_count, log.fallback_shown) == (0, True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_it_writes_the_log_row_in_the_statement_that_reads_the_page(crew_api):
+    place_service(1.0)
+    place_service(2.0)
+    search(crew_api, category="falls")  # the token and the compiled statements, once
+
+    with CaptureQueriesContext(connection) as statements:
+        assert len(ids(search(crew_api, category="falls"))) == 2
+
+    logged = [q["sql"] for q in statements if "directory_searchlog" in q["sql"]]
+    assert len(logged) == 1 and '"directory_service"' in logged[0]
+    assert SearchLog.objects.filter(result_count=2).count() == 2
 
 
 def test_it_writes_every_column_of_the_log_row_for_a_search_outside_london(db):
