@@ -100,6 +100,9 @@ def search_rows(size: int, figures: dict | None, output: str) -> list[Row]:
         rows.append(Row(name, "p95", f"{p95:.2f} ms", "<= 15 ms", p95 <= 15))
     else:
         rows.append(Row(name, "p95", f"{p95:.2f} ms", "", None))
+    first = figures.get("first_pass_p50_ms")
+    if first is not None:
+        rows.append(Row(name, "p50, first pass (pages not yet read)", f"{first:.2f} ms", "", None))
     rows += [
         # Like for like: the endpoint plans its main statement on every search, as the
         # unprepared raw SQL is (directory/search/statement.py, _planned_each_time).
