@@ -4,7 +4,6 @@ One APIView per operation; input is validated by a nested InputSerializer, outpu
 shaped by a nested OutputSerializer; the work happens in services.py / selectors.py.
 """
 
-
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
