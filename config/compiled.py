@@ -187,9 +187,7 @@ def insert(*batches: Sequence[Model]) -> None:
     connection = connections[alias]
     plans = [_insert_plan_for(type(batch[0]), connection) for batch in batches]
     plain = [
-        router.db_for_write(type(batch[0])) == alias
-        and not signals.pre_save.has_listeners(type(batch[0]))
-        and not signals.post_save.has_listeners(type(batch[0]))
+        _plain(type(batch[0]), alias)
         and (not plan.returning or connection.features.can_return_rows_from_bulk_insert)
         for batch, plan in zip(batches, plans, strict=True)
     ]
@@ -223,9 +221,23 @@ def insert(*batches: Sequence[Model]) -> None:
         if returned is not None:
             setattr(obj, plans[-1].returned.attname, returned[0])
     for batch in batches:
-        for obj in batch:
-            obj._state.adding = False
-            obj._state.db = alias
+        _mark_saved(batch, alias)
+
+
+def _plain(model: type[Model], alias: str) -> bool:
+    """Whether model's rows may go in by a plain INSERT on alias: its database, and no
+    pre_save or post_save receiver that save() would have called."""
+    return (
+        router.db_for_write(model) == alias
+        and not signals.pre_save.has_listeners(model)
+        and not signals.post_save.has_listeners(model)
+    )
+
+
+def _mark_saved(batch: Sequence[Model], alias: str) -> None:
+    for obj in batch:
+        obj._state.adding = False
+        obj._state.db = alias
 
 
 def _values_clause(batch: Sequence[Model], plan: _InsertPlan, connection, params: list) -> str:
@@ -248,18 +260,11 @@ def insert_with(
     their own then."""
     model = type(batch[0])
     connection = connections[connection.alias]  # the connection itself, not django.db's proxy
-    if (
-        connection.vendor != "postgresql"
-        or router.db_for_write(model) != connection.alias
-        or signals.pre_save.has_listeners(model)
-        or signals.post_save.has_listeners(model)
-    ):
+    if connection.vendor != "postgresql" or not _plain(model, connection.alias):
         return None
     values: list[Any] = []
     clause = _values_clause(batch, _insert_plan_for(model, connection), connection, values)
-    for obj in batch:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+    _mark_saved(batch, connection.alias)
     # Table and column names come from the model, the SELECT from the caller's compiled SQL.
     return f"WITH w AS ({clause}) {sql}", [*values, *params]
 

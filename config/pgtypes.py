@@ -19,18 +19,21 @@ from psycopg.adapt import PyFormat
 from psycopg.types.numeric import IntBinaryDumper, IntDumper
 
 
-class _IntegerDumper(IntDumper):
+class _AtLeastInteger:
+    """An int within integer's range goes as integer; a larger one as psycopg would send it."""
+
     def upgrade(self, obj: int, format: PyFormat) -> Dumper:
         if -(2**31) <= obj < 2**31:
             return self._int4_dumper
         return super().upgrade(obj, format)
 
 
-class _IntegerBinaryDumper(IntBinaryDumper):
-    def upgrade(self, obj: int, format: PyFormat) -> Dumper:
-        if -(2**31) <= obj < 2**31:
-            return self._int4_dumper
-        return super().upgrade(obj, format)
+class _IntegerDumper(_AtLeastInteger, IntDumper):
+    pass
+
+
+class _IntegerBinaryDumper(_AtLeastInteger, IntBinaryDumper):
+    pass
 
 
 def stable_integer_types(sender: Any, connection: Any, **kwargs: Any) -> None:

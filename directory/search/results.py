@@ -206,17 +206,19 @@ def _page_rows(ids: list[int], at: datetime, log: Model | None = None) -> list[d
     ids = list(dict.fromkeys(ids))
     window = exceptions_window(at)
     page = _page(len(ids))
-    statement = None
-    if page is not None:
-        values: dict[str, Any] = {f"id{n}": pk for n, pk in enumerate(ids)}
-        values["window_from"], values["window_to"] = window
-        statement = page.sql, fill(page.template, values)
-        if log is not None and (together := insert_with([log], *statement, connection)):
-            statement, log = together, None
-    if log is not None:
-        insert([log])
-    if statement is None:
+    if page is None:
+        if log is not None:
+            insert([log])
         return list(_page_queryset(ids, window))
+    values: dict[str, Any] = {f"id{n}": pk for n, pk in enumerate(ids)}
+    values["window_from"], values["window_to"] = window
+    statement = page.sql, fill(page.template, values)
+    if log is not None:
+        together = insert_with([log], *statement, connection)
+        if together is None:
+            insert([log])
+        else:
+            statement = together
     with connection.cursor() as cursor:
         cursor.execute(*statement)
         found = cursor.fetchall()
